@@ -1,0 +1,2 @@
+"""Reference models. Input scaling lives inside each model (as buffers in its state_dict),
+so a saved model carries the scaling fitted on its training data."""

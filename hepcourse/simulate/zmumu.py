@@ -1,0 +1,211 @@
+"""Simulated twins of the CMS dimuon files: ``zmumu`` (uproot-Zmumu.root) and ``hzz``
+(the reconstructed-object branches of uproot-HZZ.root).
+
+The Z→μμ twin is generated at the four-vector level: a Z boson with a relativistic
+Breit-Wigner mass (PDG mass and width from the ``particle`` package), a transverse momentum
+and a rapidity, decays to two muons with the 1+cos²θ* angular distribution in its rest
+frame; the muons are boosted to the lab (``vector``), measured with a pT resolution that
+depends on the muon type (global-global, global-tracker, tracker-tracker) and accepted
+within |η| < 2.4. A falling Drell-Yan/combinatorial continuum is added. The dimuon mass M
+is recomputed from the smeared muons, exactly as in the real file.
+"""
+from __future__ import annotations
+
+import awkward as ak
+import numpy as np
+import vector
+from particle import Particle
+
+MU_MASS = Particle.from_name("mu-").mass / 1000.0  # GeV
+Z_MASS = Particle.from_pdgid(23).mass / 1000.0  # GeV
+Z_WIDTH = Particle.from_pdgid(23).width / 1000.0  # GeV
+
+# muon types as in the CMS file: fraction of events and relative pT resolution
+_TYPES = np.array(["GG", "GT", "TT"])
+_TYPE_FRACTION = np.array([0.22, 0.50, 0.28])
+_TYPE_RESOLUTION = np.array([0.012, 0.016, 0.022])
+_RUNS = np.array([148029, 148031])
+
+
+def _check(n: int, fraction: float) -> None:
+    if int(n) != n or n < 1:
+        raise ValueError(f"n={n!r}: the number of events must be a positive integer")
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"signal_fraction={fraction!r} must lie in [0, 1]")
+
+
+def breit_wigner_mass(rng: np.random.Generator, n: int, mass: float, width: float,
+                      low: float, high: float) -> np.ndarray:
+    """n masses (GeV) from a relativistic Breit-Wigner, truncated to [low, high]
+    (inverse-CDF sampling in the variable atan((m²-M²)/(MΓ)))."""
+    lo, hi = (np.arctan((x * x - mass * mass) / (mass * width)) for x in (low, high))
+    u = rng.uniform(lo, hi, n)
+    return np.sqrt(mass * mass + mass * width * np.tan(u))
+
+
+def two_body_decay(rng: np.random.Generator, parent, daughter_mass: float):
+    """Decay ``parent`` (a vector 4D array) into two equal-mass daughters with the
+    1+cos²θ* distribution of a vector boson into fermions; returns the two lab-frame
+    daughters (vector arrays)."""
+    n = len(parent)
+    # 1 + cos^2: accept-reject with an envelope of 2
+    cos = np.empty(0)
+    while cos.size < n:
+        trial = rng.uniform(-1, 1, 2 * n)
+        keep = rng.uniform(0, 2, 2 * n) < 1 + trial**2
+        cos = np.concatenate([cos, trial[keep]])
+    cos = cos[:n]
+    sin = np.sqrt(1 - cos**2)
+    phi = rng.uniform(-np.pi, np.pi, n)
+    m = parent.mass
+    p = np.sqrt(np.maximum(m * m / 4 - daughter_mass**2, 0))
+    rest = vector.array({"px": p * sin * np.cos(phi), "py": p * sin * np.sin(phi),
+                         "pz": p * cos, "M": np.full(n, daughter_mass)})
+    flipped = vector.array({"px": -rest.px, "py": -rest.py, "pz": -rest.pz,
+                            "M": np.full(n, daughter_mass)})
+    return rest.boost_p4(parent), flipped.boost_p4(parent)
+
+
+def _dimuons(rng, n, signal_fraction, mass_range):
+    """Generate at least n accepted dimuon candidates; returns muon arrays and types."""
+    low, high = mass_range
+    n_try = int(n * 1.6) + 100
+    is_signal = rng.uniform(size=n_try) < signal_fraction
+    mass = np.where(
+        is_signal,
+        breit_wigner_mass(rng, n_try, Z_MASS, Z_WIDTH, max(low, 50.0), high),
+        low + rng.exponential(25.0, n_try),  # falling continuum, slope 1/25 GeV^-1
+    )
+    mass = np.where(mass < high, mass, rng.uniform(low, high, n_try))
+    pt = rng.gamma(1.6, 9.0, n_try)  # GeV, median ≈ 12 as measured for Z bosons
+    rapidity = rng.normal(0.0, 1.3, n_try)
+    mt = np.sqrt(mass**2 + pt**2)
+    parent = vector.array({"px": pt * np.cos(phi := rng.uniform(-np.pi, np.pi, n_try)),
+                           "py": pt * np.sin(phi), "pz": mt * np.sinh(rapidity),
+                           "E": mt * np.cosh(rapidity)})
+    mu1, mu2 = two_body_decay(rng, parent, MU_MASS)
+    kind = rng.choice(3, size=n_try, p=_TYPE_FRACTION)
+    smeared = []
+    for mu in (mu1, mu2):
+        scale = 1 + _TYPE_RESOLUTION[kind] * (1 + mu.pt / 200.0) * rng.standard_normal(n_try)
+        smeared.append(vector.array({"pt": mu.pt * scale, "eta": mu.eta, "phi": mu.phi,
+                                     "M": np.full(n_try, MU_MASS)}))
+    accepted = (np.abs(smeared[0].eta) < 2.4) & (np.abs(smeared[1].eta) < 2.4) \
+        & (smeared[0].pt > 3.0) & (smeared[1].pt > 3.0)
+    index = np.flatnonzero(accepted)
+    if index.size < n:
+        return None
+    index = index[:n]
+    same_sign = (~is_signal[index]) & (rng.uniform(size=n) < 0.35)
+    return smeared[0][index], smeared[1][index], _TYPES[kind[index]], same_sign
+
+
+def zmumu(n: int = 2304, seed: int = 0, signal_fraction: float = 0.82,
+          mass_range: tuple[float, float] = (2.0, 170.0)) -> ak.Array:
+    """Simulated twin of ``uproot-Zmumu.root``: n dimuon candidates with the same fields.
+
+    Parameters: n events; seed (same seed, same events); signal_fraction of Z→μμ among
+    all candidates (the rest is a falling continuum); mass_range in GeV.
+    Returns an awkward array of n records: Type (str), Run, Event (int32), E1, px1, py1,
+    pz1, pt1 (GeV), eta1, phi1 (rad), Q1 (int32), the same for muon 2, and M (GeV).
+    """
+    _check(n, signal_fraction)
+    rng = np.random.default_rng(seed)
+    result = None
+    while result is None:
+        result = _dimuons(rng, n, signal_fraction, mass_range)
+    mu1, mu2, types, same_sign = result
+    q1 = rng.choice(np.array([-1, 1], dtype=np.int32), size=n)
+    q2 = np.where(same_sign, q1, -q1).astype(np.int32)
+    fields = {"Type": types.tolist(),
+              "Run": rng.choice(_RUNS, size=n).astype(np.int32),
+              "Event": np.sort(rng.integers(792_020, 657_441_520, size=n)).astype(np.int32)}
+    for i, (mu, q) in enumerate(((mu1, q1), (mu2, q2)), start=1):
+        fields.update({f"E{i}": np.asarray(mu.E), f"px{i}": np.asarray(mu.px),
+                       f"py{i}": np.asarray(mu.py), f"pz{i}": np.asarray(mu.pz),
+                       f"pt{i}": np.asarray(mu.pt), f"eta{i}": np.asarray(mu.eta),
+                       f"phi{i}": np.asarray(mu.phi), f"Q{i}": q})
+    fields["M"] = np.asarray((mu1 + mu2).mass)
+    return ak.Array(fields)
+
+
+def hzz(n: int = 2421, seed: int = 0) -> ak.Array:
+    """Simulated twin of the reconstructed-object branches of ``uproot-HZZ.root``.
+
+    Each event has a Poisson number of jets and 0-4 muons; about 60% hold a Z→μμ pair
+    (Breit-Wigner mass, smeared). Returns an awkward array of n records with NJet,
+    Jet_Px/Py/Pz/E (GeV, float32, ragged), Jet_btag, Jet_ID, NMuon, Muon_Px/Py/Pz/E,
+    Muon_Charge, Muon_Iso, NElectron, Electron_Px/Py/Pz/E, Electron_Charge, Electron_Iso,
+    MET_px, MET_py (GeV), NPrimaryVertices and EventWeight. The MC-truth branches of the
+    real file are not simulated.
+    """
+    if int(n) != n or n < 1:
+        raise ValueError(f"n={n!r}: the number of events must be a positive integer")
+    rng = np.random.default_rng(seed)
+    # muons: a Z pair in 60% of events, plus 0-2 extra (non-isolated, softer) muons
+    has_z = rng.uniform(size=n) < 0.60
+    z = zmumu(n=n, seed=int(rng.integers(2**31)), signal_fraction=1.0, mass_range=(60.0, 120.0))
+    n_extra = rng.choice(3, size=n, p=[0.45, 0.50, 0.05])
+    n_extra = np.where(has_z, np.minimum(n_extra, 2) * (rng.uniform(size=n) < 0.05), n_extra)
+    n_mu = np.where(has_z, 2, 0) + n_extra
+    extra_total = int(n_extra.sum())
+    e_pt = rng.exponential(25.0, extra_total) + 10.0
+    e_eta = rng.uniform(-2.4, 2.4, extra_total)
+    e_phi = rng.uniform(-np.pi, np.pi, extra_total)
+    extra = vector.array({"pt": e_pt, "eta": e_eta, "phi": e_phi, "M": np.full(extra_total, MU_MASS)})
+    # lay the muons out event by event: the Z pair first, then the extra ones
+    counts = n_mu
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    total = int(counts.sum())
+    px, py, pz, E = (np.empty(total, np.float32) for _ in range(4))
+    charge = np.empty(total, np.int32)
+    iso = np.empty(total, np.float32)
+    zi = np.flatnonzero(has_z)
+    for k, suffix in enumerate("12"):
+        at = starts[zi] + k
+        for arr, name in ((px, "px"), (py, "py"), (pz, "pz"), (E, "E")):
+            arr[at] = np.asarray(z[f"{name}{suffix}"])[zi]
+        charge[at] = np.asarray(z[f"Q{suffix}"])[zi]
+        iso[at] = rng.exponential(0.5, zi.size)
+    offset_in_event = np.where(has_z, 2, 0)
+    owner = np.repeat(np.arange(n), n_extra)
+    rank = np.arange(extra_total) - np.repeat(np.cumsum(n_extra) - n_extra, n_extra)
+    at = starts[owner] + offset_in_event[owner] + rank
+    px[at], py[at], pz[at], E[at] = extra.px, extra.py, extra.pz, extra.E
+    charge[at] = rng.choice(np.array([-1, 1], np.int32), size=extra_total)
+    iso[at] = rng.exponential(6.0, extra_total)
+
+    def ragged(values, counts_):
+        return ak.unflatten(values, counts_)
+
+    # jets: Poisson multiplicity, falling pT, b-tag discriminant -1 for untagged
+    n_jet = np.minimum(rng.poisson(1.2, n), 6)
+    nj = int(n_jet.sum())
+    jet = vector.array({"pt": 30.0 + rng.exponential(35.0, nj), "eta": rng.uniform(-2.4, 2.4, nj),
+                        "phi": rng.uniform(-np.pi, np.pi, nj), "M": rng.uniform(4.0, 15.0, nj)})
+    btag = np.where(rng.uniform(size=nj) < 0.2, rng.uniform(0.5, 3.5, nj), -1.0).astype(np.float32)
+    # electrons: rare, as in the real file
+    n_el = rng.choice(3, size=n, p=[0.95, 0.03, 0.02])
+    ne = int(n_el.sum())
+    el = vector.array({"pt": 10.0 + rng.exponential(20.0, ne), "eta": rng.uniform(-2.5, 2.5, ne),
+                       "phi": rng.uniform(-np.pi, np.pi, ne), "M": np.full(ne, 0.000511)})
+    met = rng.rayleigh(18.0, n)
+    met_phi = rng.uniform(-np.pi, np.pi, n)
+    f32 = np.float32
+    return ak.Array({
+        "NJet": n_jet.astype(np.int32),
+        "Jet_Px": ragged(np.asarray(jet.px, f32), n_jet), "Jet_Py": ragged(np.asarray(jet.py, f32), n_jet),
+        "Jet_Pz": ragged(np.asarray(jet.pz, f32), n_jet), "Jet_E": ragged(np.asarray(jet.E, f32), n_jet),
+        "Jet_btag": ragged(btag, n_jet), "Jet_ID": ragged(np.ones(nj, bool), n_jet),
+        "NMuon": n_mu.astype(np.int32),
+        "Muon_Px": ragged(px, n_mu), "Muon_Py": ragged(py, n_mu), "Muon_Pz": ragged(pz, n_mu),
+        "Muon_E": ragged(E, n_mu), "Muon_Charge": ragged(charge, n_mu), "Muon_Iso": ragged(iso, n_mu),
+        "NElectron": n_el.astype(np.int32),
+        "Electron_Px": ragged(np.asarray(el.px, f32), n_el), "Electron_Py": ragged(np.asarray(el.py, f32), n_el),
+        "Electron_Pz": ragged(np.asarray(el.pz, f32), n_el), "Electron_E": ragged(np.asarray(el.E, f32), n_el),
+        "Electron_Charge": ragged(rng.choice(np.array([-1, 1], np.int32), size=ne), n_el),
+        "Electron_Iso": ragged(rng.exponential(2.0, ne).astype(f32), n_el),
+        "MET_px": (met * np.cos(met_phi)).astype(f32), "MET_py": (met * np.sin(met_phi)).astype(f32),
+        "NPrimaryVertices": rng.poisson(8.5, n).astype(np.int32),
+        "EventWeight": np.full(n, 0.00699, f32),
+    })
