@@ -24,6 +24,7 @@ from .download import (
     fetch_file,
     mirror,
 )
+from . import download
 from .registry import REGISTRY, DataFile, Dataset, get, names
 
 SOURCES = ("auto", "real", "simulated")

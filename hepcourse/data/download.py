@@ -178,6 +178,9 @@ def _store(location: str, file: DataFile, origin: str) -> Path:
         if got != file.sha256:
             raise DataHashError(file.filename, file.sha256, got, origin)
         final = folder / file.filename
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a cache file is an ordinary file
         os.replace(tmp, final)
         stat = final.stat()
         _VERIFIED[final] = (stat.st_size, stat.st_mtime_ns)
