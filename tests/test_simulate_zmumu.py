@@ -1,0 +1,78 @@
+"""The Z→μμ and HZZ twins: the schema of the real files, seeded determinism, physics."""
+from __future__ import annotations
+
+import awkward as ak
+import numpy as np
+import pytest
+import uproot
+import vector
+
+from hepcourse import simulate
+from hepcourse.fitting import Z_MASS, fit_zpeak
+from hepcourse.simulate.zmumu import MU_MASS, breit_wigner_mass
+
+
+def test_zmumu_has_the_schema_of_the_real_file(shared_mirror):
+    with uproot.open(shared_mirror / "uproot-Zmumu.root") as f:
+        real = f["events"].arrays(entry_stop=10)
+    twin = simulate.zmumu(n=10, seed=0)
+    assert str(ak.type(twin)).split("*", 1)[1] == str(ak.type(real)).split("*", 1)[1]
+
+
+def test_hzz_twin_matches_the_real_branch_types(shared_mirror):
+    with uproot.open(shared_mirror / "uproot-HZZ.root") as f:
+        real = f["events"].arrays(entry_stop=10)
+    twin = simulate.hzz(n=50, seed=0)
+    assert set(twin.fields) <= set(real.fields)
+    for field in twin.fields:
+        assert str(ak.type(twin[field])).split("*", 1)[1] == str(ak.type(real[field])).split("*", 1)[1], field
+    assert ak.all(ak.num(twin.Muon_Px) == twin.NMuon) and ak.all(ak.num(twin.Jet_E) == twin.NJet)
+
+
+def test_same_seed_same_events_other_seed_other_events():
+    a, b, c = simulate.zmumu(seed=7), simulate.zmumu(seed=7), simulate.zmumu(seed=8)
+    assert ak.to_list(a) == ak.to_list(b)
+    assert not np.array_equal(ak.to_numpy(a.M), ak.to_numpy(c.M))
+    assert ak.to_list(simulate.hzz(n=100, seed=1)) == ak.to_list(simulate.hzz(n=100, seed=1))
+
+
+def test_muons_are_consistent_four_vectors():
+    z = simulate.zmumu(n=2000, seed=1)
+    for i in "12":
+        mu = vector.array({"px": ak.to_numpy(z[f"px{i}"]), "py": ak.to_numpy(z[f"py{i}"]),
+                           "pz": ak.to_numpy(z[f"pz{i}"]), "E": ak.to_numpy(z[f"E{i}"])})
+        np.testing.assert_allclose(mu.mass, MU_MASS, atol=1e-6)
+        np.testing.assert_allclose(mu.pt, ak.to_numpy(z[f"pt{i}"]), rtol=1e-9)
+        assert np.all(np.abs(ak.to_numpy(z[f"eta{i}"])) < 2.4)
+    m1 = vector.array({"px": ak.to_numpy(z.px1), "py": ak.to_numpy(z.py1), "pz": ak.to_numpy(z.pz1), "E": ak.to_numpy(z.E1)})
+    m2 = vector.array({"px": ak.to_numpy(z.px2), "py": ak.to_numpy(z.py2), "pz": ak.to_numpy(z.pz2), "E": ak.to_numpy(z.E2)})
+    np.testing.assert_allclose((m1 + m2).mass, ak.to_numpy(z.M), rtol=1e-9)
+    opposite = np.mean(ak.to_numpy(z.Q1 * z.Q2) == -1)
+    assert 0.85 < opposite < 0.99  # mostly opposite-sign pairs, a few same-sign fakes
+
+
+def test_breit_wigner_has_the_pdg_width():
+    rng = np.random.default_rng(0)
+    m = breit_wigner_mass(rng, 400_000, 91.1876, 2.4952, 60.0, 120.0)
+    assert 60 <= m.min() and m.max() <= 120
+    assert np.median(m) == pytest.approx(91.19, abs=0.02)
+    q1, q3 = np.percentile(m, [25, 75])
+    assert q3 - q1 == pytest.approx(2.4952, rel=0.05)  # the FWHM of a Breit-Wigner is Γ
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_twin_fits_like_the_real_data(seed):
+    fit = fit_zpeak(ak.to_numpy(simulate.zmumu(seed=seed).M))
+    assert fit.valid
+    # the peak sits slightly below the pole mass: final-state radiation, as in the real data
+    assert Z_MASS - 0.9 < fit.values["m"] < Z_MASS
+    assert 1.0 < fit.values["sigma"] < 2.5
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"n": 0}, "positive integer"), ({"n": 2.5}, "positive integer"),
+    ({"signal_fraction": 1.5}, r"signal_fraction=1.5 must lie in \[0, 1\]"),
+])
+def test_bad_arguments_are_rejected(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        simulate.zmumu(**kwargs)
