@@ -55,6 +55,7 @@ def data_vs_fit(data, model, bins: int = 40, range=(70.0, 110.0), components=Non
     for i, (label, comp) in enumerate((components or {}).items()):
         ax.plot(fine, np.asarray(comp(fine)) * width, ls="--", color=f"C{i + 1}", label=label)
     ax.set_ylabel(f"events / {width:g} GeV")
+    ax.set_xlabel("")
     ax.legend()
     axp.axhline(0, color="black", lw=1)
     axp.bar(centres, pulls, width=width, color="C0", alpha=0.6)

@@ -5,7 +5,7 @@ The Z→μμ twin is generated at the four-vector level: a Z boson with a relati
 Breit-Wigner mass (PDG mass and width from the ``particle`` package), a transverse momentum
 and a rapidity, decays to two muons with the 1+cos²θ* angular distribution in its rest
 frame; the muons are boosted to the lab (``vector``), lose a fraction of their momentum
-to final-state radiation in a quarter of the events, are measured with a pT resolution that
+to final-state radiation in a fifth of the events, are measured with a pT resolution that
 depends on the muon type (global-global, global-tracker, tracker-tracker) and accepted
 within |η| < 2.4. A falling Drell-Yan/combinatorial continuum is added. The dimuon mass M
 is recomputed from the smeared muons, exactly as in the real file.
@@ -22,9 +22,9 @@ Z_MASS = Particle.from_pdgid(23).mass / 1000.0  # GeV
 Z_WIDTH = Particle.from_pdgid(23).width / 1000.0  # GeV
 
 # muon types as in the CMS file: fraction of events and relative pT resolution
-_TYPES = np.array(["GG", "GT", "TT"])
-_TYPE_FRACTION = np.array([0.22, 0.50, 0.28])
-_TYPE_RESOLUTION = np.array([0.012, 0.016, 0.022])
+# relative pT resolution of the silicon tracker and of the muon chambers alone (at low pT)
+_TRACKER_RESOLUTION = 0.020
+_CHAMBER_RESOLUTION = 0.080
 _RUNS = np.array([148029, 148031])
 
 
@@ -68,7 +68,9 @@ def two_body_decay(rng: np.random.Generator, parent, daughter_mass: float):
 
 
 def _dimuons(rng, n, signal_fraction, mass_range):
-    """Generate at least n accepted dimuon candidates; returns muon arrays and types."""
+    """n independent accepted dimuon events at generator level (after final-state
+    radiation, before the detector): muons A and B (vector arrays) and whether the pair
+    is a same-sign fake. Returns None when the trial sample was too small."""
     low, high = mass_range
     n_try = int(n * 1.6) + 100
     is_signal = rng.uniform(size=n_try) < signal_fraction
@@ -76,65 +78,106 @@ def _dimuons(rng, n, signal_fraction, mass_range):
         is_signal,
         breit_wigner_mass(rng, n_try, Z_MASS, Z_WIDTH, max(low, 50.0), high),
         # falling continuum: low-mass combinatorics and a Drell-Yan tail
-        np.where(rng.uniform(size=n_try) < 0.55, low + rng.exponential(9.0, n_try),
-                 20.0 + rng.exponential(45.0, n_try)),
+        np.where(rng.uniform(size=n_try) < 0.15, low + rng.exponential(9.0, n_try),
+                 30.0 + rng.exponential(40.0, n_try)),
     )
     mass = np.where(mass < high, mass, rng.uniform(low, high, n_try))
     pt = rng.gamma(1.6, 9.0, n_try)  # GeV, median ≈ 12 as measured for Z bosons
     rapidity = rng.normal(0.0, 1.3, n_try)
     mt = np.sqrt(mass**2 + pt**2)
-    parent = vector.array({"px": pt * np.cos(phi := rng.uniform(-np.pi, np.pi, n_try)),
-                           "py": pt * np.sin(phi), "pz": mt * np.sinh(rapidity),
-                           "E": mt * np.cosh(rapidity)})
-    mu1, mu2 = two_body_decay(rng, parent, MU_MASS)
-    kind = rng.choice(3, size=n_try, p=_TYPE_FRACTION)
-    # final-state radiation: in a quarter of the events one muon radiates a photon that
+    phi = rng.uniform(-np.pi, np.pi, n_try)
+    parent = vector.array({"px": pt * np.cos(phi), "py": pt * np.sin(phi),
+                           "pz": mt * np.sinh(rapidity), "E": mt * np.cosh(rapidity)})
+    mu_a, mu_b = two_body_decay(rng, parent, MU_MASS)
+    # final-state radiation: in a fifth of the events one muon radiates a photon that
     # is not measured, carrying a fraction z of its momentum (the low-mass tail of the peak)
-    radiates = rng.uniform(size=n_try) < 0.25
+    radiates = rng.uniform(size=n_try) < 0.2
     z = np.where(radiates, np.minimum(rng.exponential(0.06, n_try), 0.9), 0.0)
-    which = rng.uniform(size=n_try) < 0.5
-    smeared = []
-    for k, mu in enumerate((mu1, mu2)):
-        fsr = np.where(which == bool(k), 1.0 - z, 1.0)
-        scale = fsr * (1 + _TYPE_RESOLUTION[kind] * (1 + mu.pt / 200.0) * rng.standard_normal(n_try))
-        smeared.append(vector.array({"pt": mu.pt * scale, "eta": mu.eta, "phi": mu.phi,
-                                     "M": np.full(n_try, MU_MASS)}))
-    accepted = (np.abs(smeared[0].eta) < 2.4) & (np.abs(smeared[1].eta) < 2.4) \
-        & (smeared[0].pt > 3.0) & (smeared[1].pt > 3.0)
+    first = rng.uniform(size=n_try) < 0.5
+    muons = [_scaled(mu, np.where(first == bool(k), 1.0 - z, 1.0)) for k, mu in enumerate((mu_a, mu_b))]
+    accepted = (np.abs(muons[0].eta) < 2.4) & (np.abs(muons[1].eta) < 2.4) \
+        & (muons[0].pt > 3.0) & (muons[1].pt > 3.0)
     index = np.flatnonzero(accepted)
     if index.size < n:
         return None
     index = index[:n]
     same_sign = (~is_signal[index]) & (rng.uniform(size=n) < 0.35)
-    return smeared[0][index], smeared[1][index], _TYPES[kind[index]], same_sign
+    return muons[0][index], muons[1][index], same_sign
 
 
-def zmumu(n: int = 2304, seed: int = 0, signal_fraction: float = 0.78,
+def _scaled(mu, factor):
+    """The muon with its momentum scaled by ``factor`` (direction kept), as a vector array."""
+    factor = np.asarray(factor, dtype=float)
+    return vector.array({"pt": np.asarray(mu.pt) * factor, "eta": np.asarray(mu.eta),
+                         "phi": np.asarray(mu.phi), "M": np.full(factor.shape, MU_MASS)})
+
+
+def _measure(rng, mu):
+    """Detector measurements of muons: ``(global, tracker_only)`` vector arrays.
+
+    The tracker measures pT with a relative resolution that grows with pT (the track
+    sagitta shrinks); a global muon combines that same tracker measurement with the muon
+    chambers, weighted by inverse variance. The two are therefore strongly correlated, and
+    the global one only slightly better, as for CMS muons near the Z peak.
+    """
+    pt = np.asarray(mu.pt)
+    growth = 1 + pt / 200.0
+    tracker = 1 + _TRACKER_RESOLUTION * growth * rng.standard_normal(pt.size)
+    chambers = 1 + _CHAMBER_RESOLUTION * rng.standard_normal(pt.size)
+    weight = _CHAMBER_RESOLUTION**2 / (_CHAMBER_RESOLUTION**2 + (_TRACKER_RESOLUTION * growth) ** 2)
+    return _scaled(mu, weight * tracker + (1 - weight) * chambers), _scaled(mu, tracker)
+
+
+def _generate(rng, n, signal_fraction, mass_range):
+    result = None
+    while result is None:
+        result = _dimuons(rng, n, signal_fraction, mass_range)
+    return result
+
+
+def zmumu(n: int = 2304, seed: int = 0, signal_fraction: float = 0.9,
           mass_range: tuple[float, float] = (2.0, 170.0)) -> ak.Array:
-    """Simulated twin of ``uproot-Zmumu.root``: n dimuon candidates with the same fields.
+    """Simulated twin of ``uproot-Zmumu.root``: n dimuon *candidates* with the same fields.
 
-    Parameters: n events; seed (same seed, same events); signal_fraction of Z→μμ among
-    all candidates (the rest is a falling continuum); mass_range in GeV.
+    As in the real file, every event appears as four candidates, one per way the two
+    muons were reconstructed: GT (muon A global, B tracker-only), TT, GT (B global, A
+    tracker-only) and GG, sharing Run and Event; so n candidates come from ⌈n/4⌉ events.
+    The global (G) measurement combines the tracker-only one (T, 2% pT resolution at low
+    pT) with the muon chambers, so the two are strongly correlated.
+
+    Parameters: n candidates; seed (same seed, same candidates); signal_fraction of Z→μμ
+    events (the rest is a falling continuum); mass_range in GeV.
     Returns an awkward array of n records: Type (str), Run, Event (int32), E1, px1, py1,
     pz1, pt1 (GeV), eta1, phi1 (rad), Q1 (int32), the same for muon 2, and M (GeV).
     """
     _check(n, signal_fraction)
     rng = np.random.default_rng(seed)
-    result = None
-    while result is None:
-        result = _dimuons(rng, n, signal_fraction, mass_range)
-    mu1, mu2, types, same_sign = result
-    q1 = rng.choice(np.array([-1, 1], dtype=np.int32), size=n)
-    q2 = np.where(same_sign, q1, -q1).astype(np.int32)
-    fields = {"Type": types.tolist(),
-              "Run": rng.choice(_RUNS, size=n).astype(np.int32),
-              "Event": np.sort(rng.integers(792_020, 657_441_520, size=n)).astype(np.int32)}
-    for i, (mu, q) in enumerate(((mu1, q1), (mu2, q2)), start=1):
-        fields.update({f"E{i}": np.asarray(mu.E), f"px{i}": np.asarray(mu.px),
-                       f"py{i}": np.asarray(mu.py), f"pz{i}": np.asarray(mu.pz),
-                       f"pt{i}": np.asarray(mu.pt), f"eta{i}": np.asarray(mu.eta),
-                       f"phi{i}": np.asarray(mu.phi), f"Q{i}": q})
-    fields["M"] = np.asarray((mu1 + mu2).mass)
+    n_events = -(-n // 4)
+    mu_a, mu_b, same_sign = _generate(rng, n_events, signal_fraction, mass_range)
+    q_a = rng.choice(np.array([-1, 1], dtype=np.int32), size=n_events)
+    q_b = np.where(same_sign, q_a, -q_a).astype(np.int32)
+    a_g, a_t = _measure(rng, mu_a)
+    b_g, b_t = _measure(rng, mu_b)
+    # the four candidates of each event, in the order of the real file
+    rows = [("GT", a_g, q_a, b_t, q_b), ("TT", b_t, q_b, a_t, q_a),
+            ("GT", b_g, q_b, a_t, q_a), ("GG", b_g, q_b, a_g, q_a)]
+    run = rng.choice(_RUNS, size=n_events).astype(np.int32)
+    # distinct, increasing event numbers spread over the range of the real runs
+    step = max(1, 650_000_000 // n_events)
+    event = (792_020 + np.cumsum(rng.integers(1, 2 * step, size=n_events))).astype(np.int32)
+
+    def interleave(values):  # [4 candidates][events] -> event-major order, first n
+        return np.stack(values, axis=1).reshape(-1)[:n]
+
+    fields = {"Type": interleave([np.full(n_events, r[0]) for r in rows]).tolist(),
+              "Run": interleave([run] * 4), "Event": interleave([event] * 4)}
+    for i, (mu_at, q_at) in enumerate(((1, 2), (3, 4)), start=1):
+        mus = [r[mu_at] for r in rows]
+        for name in ("E", "px", "py", "pz", "pt", "eta", "phi"):
+            fields[f"{name}{i}"] = interleave([np.asarray(getattr(mu, name)) for mu in mus])
+        fields[f"Q{i}"] = interleave([r[q_at] for r in rows]).astype(np.int32)
+    mass = [np.asarray((r[1] + r[3]).mass) for r in rows]
+    fields["M"] = interleave(mass)
     return ak.Array(fields)
 
 
@@ -153,7 +196,9 @@ def hzz(n: int = 2421, seed: int = 0) -> ak.Array:
     rng = np.random.default_rng(seed)
     # muons: a Z pair in 60% of events, plus 0-2 extra (non-isolated, softer) muons
     has_z = rng.uniform(size=n) < 0.60
-    z = zmumu(n=n, seed=int(rng.integers(2**31)), signal_fraction=1.0, mass_range=(60.0, 120.0))
+    z_a, z_b, _ = _generate(rng, n, 1.0, (60.0, 120.0))
+    z_a, z_b = _measure(rng, z_a)[0], _measure(rng, z_b)[0]
+    z_charge = rng.choice(np.array([-1, 1], np.int32), size=n)
     n_extra = rng.choice(3, size=n, p=[0.45, 0.50, 0.05])
     n_extra = np.where(has_z, np.minimum(n_extra, 2) * (rng.uniform(size=n) < 0.05), n_extra)
     n_mu = np.where(has_z, 2, 0) + n_extra
@@ -170,11 +215,11 @@ def hzz(n: int = 2421, seed: int = 0) -> ak.Array:
     charge = np.empty(total, np.int32)
     iso = np.empty(total, np.float32)
     zi = np.flatnonzero(has_z)
-    for k, suffix in enumerate("12"):
+    for k, (mu, sign) in enumerate(((z_a, 1), (z_b, -1))):
         at = starts[zi] + k
         for arr, name in ((px, "px"), (py, "py"), (pz, "pz"), (E, "E")):
-            arr[at] = np.asarray(z[f"{name}{suffix}"])[zi]
-        charge[at] = np.asarray(z[f"Q{suffix}"])[zi]
+            arr[at] = np.asarray(getattr(mu, name))[zi]
+        charge[at] = sign * z_charge[zi]
         iso[at] = rng.exponential(0.5, zi.size)
     offset_in_event = np.where(has_z, 2, 0)
     owner = np.repeat(np.arange(n), n_extra)
