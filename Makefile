@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.hepcourse-installed
 JOBS ?= 2
 
-.PHONY: install test test-fast book clean-book clean
+.PHONY: install test test-fast book student slides clean-book clean
 
 install: $(STAMP)
 
@@ -33,8 +33,33 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --config book/_config.yml --toc book/_toc.yml --builder html --path-output book
 	@echo "open book/_build/html/index.html"
 
+# the student edition: notebooks without solutions, and their book
+student: $(STAMP)
+	$(BIN)/python -m hepcourse.teach student . build/student
+	$(BIN)/jupyter-book build build/student --config build/student/book/_config.yml --toc build/student/book/_toc.yml --builder html --path-output build/student/book
+	@echo "student notebooks in build/student/notebooks, student book in build/student/book/_build/html/index.html"
+
+# reveal.js slides of every chapter, from the book's executed notebooks; they load
+# reveal.js, MathJax, require.js and jQuery from book/_build/slides/vendor (no network)
+VENDOR := build/vendor
+NPM_MODULES := build/npm/node_modules
+$(VENDOR)/.done:
+	npm install --no-save --no-audit --no-fund --loglevel=error --prefix build/npm reveal.js@4.6.0 requirejs@2.3.7 jquery@3.7.1 mathjax@2.7.9
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/reveal.js $(VENDOR)/mathjax/jax/output $(VENDOR)/mathjax/fonts/HTML-CSS/TeX
+	cp -r $(NPM_MODULES)/reveal.js/dist $(NPM_MODULES)/reveal.js/plugin $(VENDOR)/reveal.js/
+	cp $(NPM_MODULES)/requirejs/require.js $(NPM_MODULES)/jquery/dist/jquery.min.js $(VENDOR)/
+	cp -r $(NPM_MODULES)/mathjax/MathJax.js $(NPM_MODULES)/mathjax/config $(NPM_MODULES)/mathjax/extensions $(VENDOR)/mathjax/
+	cp -r $(NPM_MODULES)/mathjax/jax/input $(NPM_MODULES)/mathjax/jax/element $(VENDOR)/mathjax/jax/
+	cp -r $(NPM_MODULES)/mathjax/jax/output/CommonHTML $(VENDOR)/mathjax/jax/output/
+	cp -r $(NPM_MODULES)/mathjax/fonts/HTML-CSS/TeX/woff $(VENDOR)/mathjax/fonts/HTML-CSS/TeX/
+	touch $@
+
+slides: book $(VENDOR)/.done
+	$(BIN)/python -m hepcourse.teach slides book/_build/jupyter_execute/notebooks book/_build/slides $(VENDOR)
+	@echo "open book/_build/slides/01-fitting.slides.html"
+
 clean-book:
-	rm -rf book/_build
+	rm -rf book/_build build/student
 
 clean: clean-book
 	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,102 @@
+"""The teaching builds: student notebooks hold no solution code, the instructor notebooks
+hold all of it (folded), solutions are self-contained, slides load nothing from the network."""
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from hepcourse import teach
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+CHAPTERS = [p for p in NOTEBOOKS if not teach.instructor_only(teach.read(p))]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_chapter_has_problems_with_folded_solutions(path):
+    nb = teach.read(path)
+    solutions = [c for c in nb.cells if teach.is_solution(c)]
+    assert len(solutions) >= 3, f"{path.name} has {len(solutions)} solutions; every chapter needs 3 problems"
+    for cell in solutions:
+        assert cell.cell_type == "code" and cell.source.strip()
+        assert teach.FOLD in cell.metadata["tags"], "the instructor book shows solutions folded"
+    problems = [c for c in nb.cells if c.cell_type == "markdown" and "Problem" in c.source.split("\n", 1)[0]]
+    assert len(problems) >= len(solutions)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_student_notebook_holds_no_solution_code(path):
+    nb = teach.read(path)
+    student, removed = teach.strip_solutions(nb)
+    assert removed == sum(teach.is_solution(c) for c in nb.cells)
+    student_text = "\n".join(c.source for c in student.cells)
+    for cell in nb.cells:
+        if teach.is_solution(cell):
+            for line in cell.source.splitlines():
+                if len(line.strip()) > 25:  # any substantive line of a solution
+                    assert line not in student_text, line
+    assert student_text.count("YOUR CODE HERE") == removed
+    assert not any(teach.is_solution(c) for c in student.cells)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_solutions_are_self_contained(path):
+    assert teach.solution_leaks(teach.read(path)) == []
+
+
+def test_leak_detection_can_fail():
+    nb = nbformat.v4.new_notebook()
+    solution = nbformat.v4.new_code_cell("answer = 42")
+    solution.metadata["tags"] = ["solution"]
+    nb.cells = [nbformat.v4.new_code_cell("import numpy as np"), solution,
+                nbformat.v4.new_code_cell("print(answer + np.pi)")]
+    assert teach.solution_leaks(nb) == ["cell 2 reads 'answer', which only a solution cell defines"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_are_stored_clean_and_normalised(path):
+    nb = teach.read(path)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "strip the outputs"
+    assert teach.normalise(copy.deepcopy(nb)) == nb, "run: python -m hepcourse.teach normalise notebooks/*.ipynb"
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in nb.cells]
+    assert kinds.count("slide") >= 2
+
+
+def test_student_tree_drops_solutions_and_instructor_notebooks(tmp_path):
+    written = teach.write_student_tree(REPO, tmp_path / "student")
+    assert sorted(p.name for p in written) == sorted(p.name for p in CHAPTERS)
+    toc = (tmp_path / "student" / "book" / "_toc.yml").read_text()
+    for path in NOTEBOOKS:
+        assert (f"notebooks/{path.stem}" in toc) == (path in CHAPTERS)
+    for path in written:
+        assert not any(teach.is_solution(c) for c in teach.read(path).cells)
+
+
+def test_slides_load_nothing_from_the_network(tmp_path):
+    vendor = tmp_path / "vendor"
+    vendor.mkdir()
+    (vendor / "placeholder.txt").write_text("stands in for reveal.js, MathJax, require.js, jQuery")
+    decks = teach.build_slides(CHAPTERS[:1], tmp_path / "slides", vendor)
+    html = decks[0].read_text()
+    assert teach.external_urls(html) == []
+    assert 'src="vendor/require.js"' in html and "vendor/reveal.js/dist/reveal.js" in html
+    # the check itself can fail: nbconvert's defaults load everything from CDNs
+    from nbconvert import SlidesExporter
+
+    default, _ = SlidesExporter().from_notebook_node(teach.read(CHAPTERS[0]))
+    assert len(teach.external_urls(default)) >= 3
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+def test_slides_open_offline_in_a_headless_browser(tmp_path):
+    npm = REPO / "build" / "vendor"
+    if not (npm / ".done").exists():
+        pytest.skip("run `make build/vendor/.done` first (npm)")
+    deck = teach.build_slides(CHAPTERS[:1], tmp_path / "slides", npm)[0]
+    result = teach.check_slides(deck, tmp_path / "slide.png")
+    assert result["ready"] and result["slides"] > 1
+    assert (tmp_path / "slide.png").stat().st_size > 10_000
