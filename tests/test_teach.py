@@ -13,7 +13,8 @@ from hepcourse import teach
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-CHAPTERS = [p for p in NOTEBOOKS if not teach.instructor_only(teach.read(p))]
+STUDENT = [p for p in NOTEBOOKS if not teach.instructor_only(teach.read(p))]
+CHAPTERS = [p for p in STUDENT if not teach.read(p).metadata.get("hepcourse", {}).get("project")]
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
@@ -68,10 +69,11 @@ def test_notebooks_are_stored_clean_and_normalised(path):
 
 def test_student_tree_drops_solutions_and_instructor_notebooks(tmp_path):
     written = teach.write_student_tree(REPO, tmp_path / "student")
-    assert sorted(p.name for p in written) == sorted(p.name for p in CHAPTERS)
+    assert sorted(p.name for p in written) == sorted(p.name for p in STUDENT)
+    assert any(teach.instructor_only(teach.read(p)) for p in NOTEBOOKS), "a solutions notebook exists"
     toc = (tmp_path / "student" / "book" / "_toc.yml").read_text()
     for path in NOTEBOOKS:
-        assert (f"notebooks/{path.stem}" in toc) == (path in CHAPTERS)
+        assert (f"notebooks/{path.stem}" in toc) == (path in STUDENT)
     for path in written:
         assert not any(teach.is_solution(c) for c in teach.read(path).cells)
 
