@@ -150,6 +150,56 @@ def _hard_jets(n_hard, hzz):
                            "pT = √(px² + py²) > 30 GeV per event (ak.sum of a mask with axis=1).")
 
 
+@_register("3.1", ("needed",), "the TOF path length (m) for 3σ π/K separation at 4 GeV with 80 ps")
+def _tof_length(needed):
+    from .simulate.pid import MASSES, time_of_flight
+
+    per_metre = time_of_flight(4.0, MASSES["K"], 1.0) - time_of_flight(4.0, MASSES["pi"], 1.0)
+    truth = 3 * 0.080 / per_metre
+    return value("the path length", needed, 0.97 * truth, 1.03 * truth, "m",
+                 hint="Δt grows linearly with L: L = 3σ_t / (Δt per metre at 4 GeV), "
+                      "with times in ns and σ_t = 0.080 ns.")
+
+
+@_register("3.2", ("likelihood_ratio", "y_test"), "the K-vs-π log-likelihood ratio of each test track")
+def _likelihood_ratio(likelihood_ratio, y_test):
+    y_test, ratio = np.asarray(y_test), np.asarray(likelihood_ratio, dtype=float)
+    if ratio.shape != y_test.shape:
+        return Feedback(False, f"one ratio per test track expected ({y_test.size}), got shape {ratio.shape}.")
+    pions_and_kaons = y_test < 2
+    return auc(y_test[pions_and_kaons] == 1, ratio[pions_and_kaons], good=0.99, name="K-vs-π AUC",
+               hint="Sum nσ² over the detectors that measured something (missing: 0) and take "
+                    "½(χ²_π − χ²_K): large means kaon-like.")
+
+
+@_register("3.3", ("results",), "accuracies per momentum bin (and overall) for each missing-value policy")
+def _missing_policies(results):
+    indicator = [k for k in results if "indicator" in k.lower() and "no indicator" not in k.lower()]
+    other = [k for k in results if k not in indicator]
+    if len(indicator) != 1 or not other:
+        return Feedback(False, "results needs one policy with an indicator (key containing 'indicator') "
+                               "and one without (e.g. the mean fill).")
+    best, worst = np.asarray(results[indicator[0]], float), np.asarray(results[other[0]], float)
+    if best[-1] < 0.9:
+        return Feedback(False, f"overall accuracy with the indicator is {best[-1]:.3f}; train longer or "
+                               "check the features (log_p, dedx, cherenkov_angle).")
+    gap = float(np.max(best[:-1] - worst[:-1]))
+    return value("the largest per-bin gain from the indicator", gap, 0.005, 1.0,
+                 hint="The mean fill makes 'no ring' look like an average ring: compare the bins "
+                      "where kaons and protons are below the aerogel threshold.")
+
+
+@_register("3.4", ("gain", "offset", "shifted"), "the measured dE/dx gain and TOF offset (ns)")
+def _recalibration(gain, offset, shifted):
+    result = value("the dE/dx gain", gain, shifted.dedx_gain - 0.02, shifted.dedx_gain + 0.02,
+                   hint="Divide the measured dE/dx by the expectation for the TRUE species and take "
+                        "the median (robust against tails).")
+    if not result:
+        return result
+    return value("the TOF offset", offset, shifted.tof_offset - 0.02, shifted.tof_offset + 0.02, "ns",
+                 hint="Median of measured minus expected time, with the track's own path length.")
+
+
 # --- the project -------------------------------------------------------------------------
 
 def project(scores, threshold: float = 0.5, mass: float | None = None, team: str = "anonymous") -> Feedback:

@@ -73,3 +73,37 @@ def test_auc_feedback_names_the_value_and_the_target():
     assert "inverted" in check.auc(y, -weak - 3 * y, good=0.85).message
     assert check.auc(y, y + 0.1 * rng.normal(size=y.size), good=0.85)
     assert "NaN" in check.auc(y, np.full(y.size, np.nan), good=0.85).message
+
+
+def test_tof_path_length_check():
+    from hepcourse.simulate.pid import MASSES, time_of_flight
+
+    per_metre = time_of_flight(4.0, MASSES["K"], 1.0) - time_of_flight(4.0, MASSES["pi"], 1.0)
+    assert check.exercise("3.1", {"needed": 0.24 / per_metre})
+    wrong = check.exercise("3.1", {"needed": 0.08 / per_metre})  # 1σ instead of 3σ
+    assert not wrong and "too low" in wrong.message and "3σ_t" in wrong.message
+
+
+def test_likelihood_ratio_check():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 3, 3000)
+    good = np.where(y == 1, 5.0, -5.0) + rng.normal(size=y.size)
+    assert check.exercise("3.2", {"likelihood_ratio": good, "y_test": y})
+    assert not check.exercise("3.2", {"likelihood_ratio": -good, "y_test": y})
+
+
+def test_missing_value_policy_check():
+    good = {"indicator, fill 0": [1.0, 0.99, 0.98, 0.97, 0.95, 0.98], "mean, no indicator": [1.0, 0.99, 0.9, 0.77, 0.94, 0.93]}
+    assert check.exercise("3.3", {"results": good})
+    same = {"indicator, fill 0": [1.0, 0.99, 0.9, 0.77, 0.94, 0.93], "mean, no indicator": [1.0, 0.99, 0.9, 0.77, 0.94, 0.93]}
+    assert not check.exercise("3.3", {"results": same})
+
+
+def test_recalibration_check():
+    from hepcourse.simulate.pid import Detector
+
+    shifted = Detector().shifted()
+    assert check.exercise("3.4", {"gain": shifted.dedx_gain + 0.003, "offset": shifted.tof_offset - 0.004,
+                                  "shifted": shifted})
+    wrong = check.exercise("3.4", {"gain": 1.0, "offset": shifted.tof_offset, "shifted": shifted})
+    assert not wrong and "dE/dx gain" in wrong.message

@@ -1,0 +1,278 @@
+"""Particle identification analysis: n-sigma bands, cut-based identification, features
+with missing detector information, and efficiencies and mis-identification rates against
+momentum with binomial uncertainties.
+
+The detector responses come from :func:`hepcourse.simulate.pid` (or from a real detector
+with the same columns: ``p``, ``pt``, ``dedx``, ``length``, ``tof``, ``beta``,
+``cherenkov_angle``, ``cherenkov_photons``). Expected values and resolutions come from the
+:class:`~hepcourse.simulate.pid.Detector` the analyst *believes* describes the data: pass
+the nominal one to see what an uncalibrated shift does to the cuts.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .simulate.pid import (
+    C_LIGHT,
+    MASSES,
+    SPECIES,
+    Detector,
+    beta,
+    cherenkov_angle,
+    cherenkov_photons,
+    cherenkov_resolution,
+    expected_dedx,
+    momentum_resolution,
+)
+
+DETECTORS = ("dedx", "tof", "rich")
+MISSING = ("indicator", "nan", "fill")
+
+__all__ = [
+    "DETECTORS", "MISSING", "binomial_interval", "efficiency_at_misid", "efficiency_table",
+    "identify", "kaon_score", "nsigma", "band_score", "prepare_features",
+]
+
+
+def _species(frame, species):
+    species = tuple(species) if species is not None else tuple(frame.attrs.get("species", ("pi", "K", "p")))
+    for s in species:
+        if s not in SPECIES:
+            raise ValueError(f"unknown species {s!r}; allowed: {list(SPECIES)}")
+    return species
+
+
+def nsigma(frame: pd.DataFrame, species=None, detector: Detector | None = None,
+           detectors=DETECTORS) -> pd.DataFrame:
+    """Number of standard deviations between each measured response and the one expected
+    for each species hypothesis, at the track's measured momentum.
+
+    Columns ``"{detector}_{species}"``, e.g. ``"dedx_K"``, ``"tof_pi"``, ``"rich_p"``:
+
+    - dedx: (dE/dx − expected)/σ, σ = σ_rel·expected ⊕ (d expected/d ln p)·σp/p.
+    - tof: (β − β_expected)/σβ, σβ = β·σt/t ⊕ β(1−β²)·σp/p, β = L/(c(t − t_offset)) from the
+      measured time corrected by ``detector.tof_offset``; NaN where no time was measured.
+    - rich: with a ring, (θ − θ_expected)/σθ(N photons); +inf if the hypothesis is below
+      threshold (it could not have made the ring). Without a ring, the two-sided Gaussian
+      equivalent of the Poisson probability exp(−N_expected) of seeing no photon: 0 when
+      the hypothesis is below threshold, large when it should have made a bright ring.
+
+    Every resolution includes the momentum resolution of the hypothesis (multiple
+    scattering grows as 1/β), which dominates the time of flight of slow protons.
+
+    ``detector``: what the analyst assumes (default ``Detector()``).
+    Returns a DataFrame with the frame's index.
+    """
+    species = _species(frame, species)
+    unknown = set(detectors) - set(DETECTORS)
+    if unknown:
+        raise ValueError(f"unknown detectors {sorted(unknown)}; allowed: {list(DETECTORS)}")
+    d = detector or Detector()
+    p = frame["p"].to_numpy(float)
+    pt = frame["pt"].to_numpy(float) if "pt" in frame else p
+    out = {}
+    for s in species:
+        m = MASSES[s]
+        b = beta(p, m)
+        sigma_p = momentum_resolution(pt, b, d)  # relative, for this mass hypothesis
+        if "dedx" in detectors:
+            mu = expected_dedx(p, m, d)
+            slope = (expected_dedx(p * 1.001, m, d) - expected_dedx(p * 0.999, m, d)) / 0.002
+            sigma = np.hypot(d.dedx_resolution * mu, slope * sigma_p)
+            out[f"dedx_{s}"] = (frame["dedx"].to_numpy(float) - mu) / sigma
+        if "tof" in detectors:
+            length = frame["length"].to_numpy(float)
+            with np.errstate(invalid="ignore"):
+                # β from the time corrected by the time zero the analyst believes in
+                measured = length / (C_LIGHT * (frame["tof"].to_numpy(float) - d.tof_offset))
+                sigma = np.hypot(b * d.tof_resolution / (length / (b * C_LIGHT)),
+                                 b * (1 - b * b) * sigma_p)
+                out[f"tof_{s}"] = (measured - b) / sigma
+        if "rich" in detectors:
+            theta = frame["cherenkov_angle"].to_numpy(float)
+            ring = np.isfinite(theta)
+            n = d.refractive_index
+            expected = cherenkov_angle(p, m, n)
+            n_exp = cherenkov_photons(p, m, d)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                slope = (1 - b * b) / (n * b * np.sin(expected))  # dθ/d ln p
+                sigma = np.hypot(
+                    cherenkov_resolution(frame["cherenkov_photons"].to_numpy(float), d),
+                    slope * sigma_p)
+                z_ring = np.where(np.isfinite(expected), (theta - expected) / sigma, np.inf)
+            z_dark = stats.norm.isf(np.exp(-n_exp) / 2.0)
+            out[f"rich_{s}"] = np.where(ring, z_ring, z_dark)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _stack(ns: pd.DataFrame, species):
+    """Array [N, n_species, n_detectors] of |nσ| (NaN where a detector gave nothing)."""
+    dets = [d for d in DETECTORS if f"{d}_{species[0]}" in ns]
+    return np.abs(np.stack([np.stack([ns[f"{d}_{s}"].to_numpy(float) for d in dets], axis=-1)
+                            for s in species], axis=1))
+
+
+def identify(ns: pd.DataFrame, species, n_sigma: float = 3.0) -> np.ndarray:
+    """Cut-based identification with n-sigma bands.
+
+    A hypothesis is compatible when every available detector is within ``n_sigma`` of
+    it; among compatible hypotheses the one with the smallest χ² = Σ nσ² wins. Tracks
+    compatible with none get -1 ("unidentified"). Returns int64 labels [N] (the index of
+    the species in ``species``, as the simulator's ``label``).
+    """
+    species = tuple(species)
+    if n_sigma <= 0:
+        raise ValueError(f"n_sigma={n_sigma!r} must be > 0")
+    z = _stack(ns, species)
+    worst = np.nanmax(z, axis=-1)
+    chi2 = np.nansum(z**2, axis=-1)
+    chi2 = np.where(worst < n_sigma, chi2, np.inf)
+    best = np.argmin(chi2, axis=1)
+    return np.where(np.isfinite(chi2.min(axis=1)), best, -1).astype(np.int64)
+
+
+def band_score(ns: pd.DataFrame, hypothesis: str) -> np.ndarray:
+    """Score of the n-sigma band selection for one species: −max |nσ| over the available
+    detectors. Selecting ``score > −c`` is the band cut |nσ| < c in every detector, so
+    scanning the threshold scans the band width."""
+    dets = [d for d in DETECTORS if f"{d}_{hypothesis}" in ns]
+    if not dets:
+        raise ValueError(f"no n-sigma columns for {hypothesis!r}; columns are {list(ns)}")
+    z = np.abs(np.stack([ns[f"{d}_{hypothesis}"].to_numpy(float) for d in dets], axis=-1))
+    return -np.nanmax(z, axis=-1)
+
+
+def kaon_score(ns: pd.DataFrame) -> np.ndarray:
+    """:func:`band_score` for the kaon hypothesis."""
+    return band_score(ns, "K")
+
+
+_DERIVED = {
+    "log_p": lambda f: np.log(f["p"].to_numpy(float)),
+    "mass2": lambda f: f["p"].to_numpy(float) ** 2 * (1.0 / f["beta"].to_numpy(float) ** 2 - 1.0),
+    "inv_beta": lambda f: 1.0 / f["beta"].to_numpy(float),
+}
+# columns that a detector may leave empty: they always get an indicator, so that training
+# and test features have the same layout even if a small sample happens to have no NaN
+_MAYBE_MISSING = {"length", "tof", "beta", "cherenkov_angle", "ep", "mass2", "inv_beta"}
+
+
+def prepare_features(frame: pd.DataFrame, columns=("p", "dedx", "beta", "cherenkov_angle"),
+                     missing: str = "indicator", fill=0.0):
+    """Feature matrix for a classifier, with a policy for missing detector information.
+
+    ``columns``: frame columns, or the derived ``"log_p"``, ``"mass2"`` (m² = p²(1/β²−1)
+    from the time of flight, GeV²) and ``"inv_beta"``.
+    ``missing``: ``"indicator"`` replaces NaN by ``fill`` AND adds a 0/1 column
+    ``has_<name>`` (1 = measured) after the features (the network learns that "no ring"
+    is information); ``"fill"`` only replaces NaN by ``fill`` (the network cannot tell a
+    missing value from a measured one equal to it); ``"nan"`` keeps NaN (for
+    gradient-boosted trees, which send missing values down a learned branch).
+    ``fill``: a number, or a dict {column: number}.
+
+    Returns ``(X, names)``: float32 array [N, F] and the list of F feature names.
+    Indicator columns are added for the columns a detector may leave empty (``length``,
+    ``tof``, ``beta``, ``cherenkov_angle``, ``ep``, ``mass2``, ``inv_beta``) and for any
+    other column with NaN in *this* frame: compare the names of training and test features.
+    """
+    if missing not in MISSING:
+        raise ValueError(f"missing={missing!r}; allowed: {list(MISSING)}")
+    names, values, flags = [], [], []
+    for c in columns:
+        if c in _DERIVED:
+            v = _DERIVED[c](frame)
+        elif c in frame:
+            v = frame[c].to_numpy(float)
+        else:
+            raise ValueError(f"unknown column {c!r}; allowed: frame columns or {list(_DERIVED)}")
+        names.append(c)
+        nan = ~np.isfinite(v)
+        if missing != "nan":
+            value = fill.get(c, 0.0) if isinstance(fill, dict) else fill
+            v = np.where(nan, value, v)
+            if missing == "indicator" and (c in _MAYBE_MISSING or nan.any()):
+                flags.append((f"has_{c}", (~nan).astype(float)))
+        values.append(v)
+    for name, v in flags:
+        names.append(name)
+        values.append(v)
+    return np.stack(values, axis=1).astype(np.float32), names
+
+
+def binomial_interval(k, n, cl: float = 0.6827):
+    """Clopper-Pearson (exact) interval of an efficiency k/n at confidence ``cl``.
+
+    Returns (efficiency, low, high) arrays; efficiency and bounds are NaN where n = 0.
+    """
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    if np.any(k < 0) or np.any(k > n):
+        raise ValueError("need 0 <= k <= n")
+    alpha = 1.0 - cl
+    with np.errstate(invalid="ignore", divide="ignore"):
+        eff = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+        low = np.where(k > 0, stats.beta.ppf(alpha / 2, k, n - k + 1), 0.0)
+        high = np.where(k < n, stats.beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
+    low = np.where(n > 0, low, np.nan)
+    high = np.where(n > 0, high, np.nan)
+    return eff, low, high
+
+
+def efficiency_table(p, selected, among, bins) -> pd.DataFrame:
+    """Fraction of the tracks ``among`` (bool [N]) that are ``selected`` (bool [N]), in
+    bins of momentum ``p`` (GeV) with edges ``bins``.
+
+    Efficiency: among = true kaons, selected = identified as kaon. Mis-identification
+    rate: among = true pions, selected = identified as kaon.
+    Returns a DataFrame: p_low, p_high, p (bin centre), n, k, efficiency, low, high
+    (68.3% Clopper-Pearson bounds).
+    """
+    p = np.asarray(p, dtype=float)
+    selected = np.asarray(selected, dtype=bool)
+    among = np.asarray(among, dtype=bool)
+    bins = np.asarray(bins, dtype=float)
+    index = np.digitize(p, bins) - 1
+    inside = (index >= 0) & (index < len(bins) - 1)
+    n = np.bincount(index[inside & among], minlength=len(bins) - 1)
+    k = np.bincount(index[inside & among & selected], minlength=len(bins) - 1)
+    eff, low, high = binomial_interval(k, n)
+    return pd.DataFrame({"p_low": bins[:-1], "p_high": bins[1:], "p": 0.5 * (bins[:-1] + bins[1:]),
+                         "n": n, "k": k, "efficiency": eff, "low": low, "high": high})
+
+
+def efficiency_at_misid(p, y, score, bins, signal: int = 1, background: int = 0,
+                        misid: float = 0.01) -> pd.DataFrame:
+    """Signal efficiency at a fixed mis-identification rate, bin by bin in momentum.
+
+    In each bin of ``p`` (GeV), the threshold on ``score`` (higher = more signal-like) is
+    the one that accepts a fraction ``misid`` of the ``background`` tracks (true label
+    ``background``); the efficiency is the fraction of ``signal`` tracks above it.
+    Returns a DataFrame: p_low, p_high, p, threshold, n (signal tracks), k, efficiency,
+    low, high (68.3% Clopper-Pearson), misid (achieved), n_background.
+    """
+    if not 0 < misid < 1:
+        raise ValueError(f"misid={misid!r} must lie in (0, 1)")
+    p = np.asarray(p, dtype=float)
+    y = np.asarray(y)
+    score = np.asarray(score, dtype=float)
+    bins = np.asarray(bins, dtype=float)
+    rows = []
+    for lo, hi in zip(bins[:-1], bins[1:]):
+        in_bin = (p >= lo) & (p < hi)
+        bkg = score[in_bin & (y == background)]
+        sig = score[in_bin & (y == signal)]
+        if bkg.size == 0:
+            threshold = np.nan
+        else:
+            threshold = np.quantile(bkg, 1.0 - misid, method="higher")
+        k = int(np.sum(sig > threshold))
+        rows.append((lo, hi, threshold, sig.size, k,
+                     float(np.mean(bkg > threshold)) if bkg.size else np.nan, bkg.size))
+    t = pd.DataFrame(rows, columns=["p_low", "p_high", "threshold", "n", "k", "misid", "n_background"])
+    eff, low, high = binomial_interval(t["k"].to_numpy(), t["n"].to_numpy())
+    t.insert(2, "p", 0.5 * (t.p_low + t.p_high))
+    t["efficiency"], t["low"], t["high"] = eff, low, high
+    return t[["p_low", "p_high", "p", "threshold", "n", "k", "efficiency", "low", "high",
+              "misid", "n_background"]]
