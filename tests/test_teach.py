@@ -25,8 +25,9 @@ def test_every_chapter_has_problems_with_folded_solutions(path):
     for cell in solutions:
         assert cell.cell_type == "code" and cell.source.strip()
         assert teach.FOLD in cell.metadata["tags"], "the instructor book shows solutions folded"
-    problems = [c for c in nb.cells if c.cell_type == "markdown" and "Problem" in c.source.split("\n", 1)[0]]
-    assert len(problems) >= len(solutions)
+    problems = [c for c in nb.cells if c.cell_type == "markdown"
+                and any(line.startswith("#") and "Problem" in line for line in c.source.splitlines())]
+    assert len(problems) >= 3
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -35,10 +36,11 @@ def test_student_notebook_holds_no_solution_code(path):
     student, removed = teach.strip_solutions(nb)
     assert removed == sum(teach.is_solution(c) for c in nb.cells)
     student_text = "\n".join(c.source for c in student.cells)
+    shared = {line for c in nb.cells if not teach.is_solution(c) for line in c.source.splitlines()}
     for cell in nb.cells:
         if teach.is_solution(cell):
             for line in cell.source.splitlines():
-                if len(line.strip()) > 25:  # any substantive line of a solution
+                if len(line.strip()) > 25 and line not in shared:  # a substantive line of a solution
                     assert line not in student_text, line
     assert student_text.count("YOUR CODE HERE") == removed
     assert not any(teach.is_solution(c) for c in student.cells)
