@@ -49,7 +49,7 @@ def parser() -> argparse.ArgumentParser:
                       help="validation events, as a fraction of the training events")
     data.add_argument("--n-test", type=int, default=200_000, help="test events (0: all)")
     data.add_argument("--masses", type=float, nargs="+", default=None,
-                      help="keep only these mass hypotheses in GeV (default: all five)")
+                      help="keep only these mass hypotheses in GeV; None: all five")
     data.add_argument("--data-seed", type=int, default=0, help="seed of the simulated events")
     model = p.add_argument_group("model")
     model.add_argument("--hidden", type=int, nargs="+", default=[112, 112, 112],
@@ -60,7 +60,7 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int, default=4096,
                        help="GLOBAL batch, split between the processes")
     train.add_argument("--lr", type=float, default=None,
-                       help="peak learning rate (default 1e-3·√(batch/32))")
+                       help="peak learning rate; None: 1e-3·√(batch/32)")
     train.add_argument("--weight-decay", type=float, default=0.0)
     train.add_argument("--schedule", default="onecycle", choices=SCHEDULES)
     train.add_argument("--patience", type=int, default=5, help="early stopping (0: off)")
@@ -72,9 +72,9 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0,
                        help="seeds the initial weights, the batch order and dropout")
     train.add_argument("--max-time", type=float, default=None,
-                       help="wall-clock budget in seconds (e.g. a little under the job's limit)")
+                       help="wall-clock budget in seconds, a little under the job's limit; None: no limit")
     train.add_argument("--threads", type=int, default=None,
-                       help="CPU threads per process (torchrun sets OMP_NUM_THREADS=1)")
+                       help="CPU threads per process; None: torch's choice (1 under torchrun)")
     files = p.add_argument_group("files (written by rank 0 only)")
     files.add_argument("--checkpoint", type=Path, default=None, help="best weights (state_dict)")
     files.add_argument("--state", type=Path, default=None,
