@@ -30,6 +30,25 @@ def test_every_chapter_has_problems_with_folded_solutions(path):
     assert len(problems) >= 3
 
 
+def test_every_problem_has_a_self_check():
+    import re
+
+    from hepcourse import check
+
+    used = []
+    for path in CHAPTERS:
+        cells = teach.read(path).cells
+        for i, cell in enumerate(cells):
+            if teach.is_solution(cell):
+                following = cells[i + 1].source if i + 1 < len(cells) else ""
+                keys = re.findall(r'check\.exercise\("([0-9.]+)", globals\(\)\)', following)
+                assert len(keys) == 1, f"{path.name} cell {i}: a solution must be followed by its self-check cell"
+                assert f'assert check.exercise("{keys[0]}", globals())' in cell.source, \
+                    f"{path.name} cell {i}: the solution must pass its own self-check"
+                used += keys
+    assert sorted(used) == sorted(check._EXERCISES), "each registered self-check is used exactly once"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_student_notebook_holds_no_solution_code(path):
     nb = teach.read(path)

@@ -218,7 +218,8 @@ def test_plots_draw(tmp_path):
     assert fig.axes[0].get_ylabel() == "loss per event"
     ax = plot.roc(y, {"net": p, "other": (y[:100], p[:100])})
     assert "AUC = " in ax.get_legend().get_texts()[0].get_text()
-    assert plot.background_rejection(y, p).get_yscale() == "log"
+    ax = plot.background_rejection(y, p, rejection=100)
+    assert ax.get_yscale() == "log" and any(list(line.get_ydata()) == [100, 100] for line in ax.get_lines())
     plot.score_distributions(y, p)
     ax = plot.auc_vs_mass({"a": {500: 0.8, 1000: 0.9}}, unseen=1000)
     assert ax.get_ylabel() == "AUC"

@@ -4,7 +4,7 @@ With one signal event in a thousand, accuracy says nothing (always answering "ba
 is 99.9% accurate). What a search needs instead:
 
 - the signal efficiency ε_S at a fixed background rejection 1/ε_B (:func:`working_point`),
-  and the whole curve of rejection against efficiency (:func:`rejection_curve`);
+  and the whole curve of rejection against efficiency (:func:`hepcourse.plot.background_rejection`);
 - the precision S/(S+B) against the recall ε_S at the true signal fraction
   (:func:`precision_recall`), whose baseline is the signal fraction itself;
 - the expected significance S/√B for the expected yields before the selection
@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import LogNorm
 
-__all__ = ["WorkingPoint", "average_images", "event_display", "precision_recall", "rejection_curve",
-           "significance_plot", "significance_scan", "working_point"]
+__all__ = ["WorkingPoint", "average_images", "event_display", "precision_recall", "significance_plot",
+           "significance_scan", "working_point"]
 
 
 def _split(y, score, sample_weight=None):
@@ -97,31 +97,6 @@ def working_point(y, score, rejection: float = 1000.0, sample_weight=None) -> Wo
     n_eff = ws.sum() ** 2 / np.sum(ws**2)
     error = float(np.sqrt(max(eff_s * (1 - eff_s), 1 / n_eff) / n_eff))
     return WorkingPoint(threshold, eff_s, error, eff_b, len(s), len(b))
-
-
-def rejection_curve(y, scores: dict, ax=None, sample_weight=None, mark: float | None = 1000.0):
-    """Background rejection 1/ε_B (log scale) against signal efficiency ε_S, one curve per
-    entry of ``scores`` ({label: score [N]}), the way searches draw ROC curves. ``mark``
-    draws a line at that rejection. Returns the Axes."""
-    ax = ax or plt.subplots(figsize=(8, 6))[1]
-    for label, score in scores.items():
-        s, ws, b, wb = _split(y, score, sample_weight)
-        thresholds = np.unique(np.concatenate([s, np.quantile(b, np.linspace(0, 1, 2001))]))
-        eff_s = _efficiency_above(s, ws, thresholds)
-        eff_b = _efficiency_above(b, wb, thresholds)
-        keep = eff_b > 0
-        ax.plot(eff_s[keep], 1 / eff_b[keep], label=label)
-    e = np.linspace(0.01, 1, 100)
-    ax.plot(e, 1 / e, color="grey", ls=":", label="random guess")
-    if mark:
-        ax.axhline(mark, color="black", lw=1, ls="--")
-        ax.text(0.02, mark * 1.15, f"rejection {mark:g}", fontsize=11)
-    ax.set_yscale("log")
-    ax.set_xlim(0, 1)
-    ax.set_xlabel(r"signal efficiency $\varepsilon_S$")
-    ax.set_ylabel(r"background rejection $1/\varepsilon_B$")
-    ax.legend()
-    return ax
 
 
 def precision_recall(y, scores: dict, ax=None, sample_weight=None):

@@ -46,10 +46,13 @@ def roc(y, scores, ax=None, sample_weight=None):
     return ax
 
 
-def background_rejection(y, scores, ax=None, sample_weight=None, efficiency: float | None = None):
+def background_rejection(y, scores, ax=None, sample_weight=None, efficiency: float | None = None,
+                         rejection: float | None = None):
     """Background rejection 1/ε_B (log scale) against signal efficiency ε_S, one curve
-    per entry of ``scores``: the ROC curve the way searches read it. ``efficiency`` (e.g.
-    0.5) draws a line at that signal efficiency. Returns the Axes."""
+    per entry of ``scores`` ({label: score [N]} or {label: (y, score)}): the ROC curve the
+    way searches read it. ``efficiency`` (e.g. 0.5) draws a vertical line at that signal
+    efficiency, ``rejection`` (e.g. 1000) a horizontal line at that rejection. Returns the
+    Axes."""
     ax = ax or plt.subplots(figsize=(7, 6))[1]
     for label, (yy, ss) in _curves(y, scores).items():
         fpr, tpr, _ = roc_curve(yy, ss, sample_weight=sample_weight)
@@ -59,6 +62,9 @@ def background_rejection(y, scores, ax=None, sample_weight=None, efficiency: flo
     ax.plot(e, 1 / e, color="grey", ls=":", label="random guess")
     if efficiency is not None:
         ax.axvline(efficiency, color="black", lw=1, ls="--")
+    if rejection is not None:
+        ax.axhline(rejection, color="black", lw=1, ls="--")
+        ax.text(0.02, rejection * 1.15, f"rejection {rejection:g}", fontsize=11)
     ax.set_yscale("log")
     ax.set_xlim(0, 1)
     ax.set_xlabel(r"signal efficiency $\varepsilon_S$")
