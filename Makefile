@@ -28,14 +28,27 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) tests
 
+# MathJax 3 for the books, served from their own _static folder: math renders on a
+# projector without network (book/_config.yml: html_static_path and mathjax_path)
+BOOK_STATIC := build/book-static
+MATHJAX3 := build/npm-book/node_modules/mathjax3/es5
+$(BOOK_STATIC)/.done:
+	npm install --no-save --no-audit --no-fund --loglevel=error --prefix build/npm-book mathjax3@npm:mathjax@3.2.2
+	rm -rf $(BOOK_STATIC) && mkdir -p $(BOOK_STATIC)/mathjax/output
+	cp $(MATHJAX3)/tex-chtml.js $(BOOK_STATIC)/mathjax/
+	cp -r $(MATHJAX3)/input $(MATHJAX3)/ui $(MATHJAX3)/a11y $(BOOK_STATIC)/mathjax/
+	cp -r $(MATHJAX3)/output/chtml $(MATHJAX3)/output/chtml.js $(BOOK_STATIC)/mathjax/output/
+	touch $@
+
 # the instructor book: executes every notebook at full size and builds the HTML
-book: $(STAMP)
+book: $(STAMP) $(BOOK_STATIC)/.done
 	$(BIN)/jupyter-book build . --config book/_config.yml --toc book/_toc.yml --builder html --path-output book
 	@echo "open book/_build/html/index.html"
 
 # the student edition: notebooks without solutions, and their book
-student: $(STAMP)
+student: $(STAMP) $(BOOK_STATIC)/.done
 	$(BIN)/python -m hepcourse.teach student . build/student
+	mkdir -p build/student/build && cp -r $(BOOK_STATIC) build/student/build/
 	$(BIN)/jupyter-book build build/student --config build/student/book/_config.yml --toc build/student/book/_toc.yml --builder html --path-output build/student/book
 	@echo "student notebooks in build/student/notebooks, student book in build/student/book/_build/html/index.html"
 

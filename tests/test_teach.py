@@ -114,6 +114,17 @@ def test_slides_load_nothing_from_the_network(tmp_path):
     assert len(teach.external_urls(default)) >= 3
 
 
+def test_book_serves_its_own_mathjax():
+    import yaml
+
+    config = yaml.safe_load((REPO / "book" / "_config.yml").read_text())["sphinx"]["config"]
+    assert not config["mathjax_path"].startswith(("http:", "https:", "//")), "math must render offline"
+    static = config["html_static_path"][0]
+    makefile = (REPO / "Makefile").read_text()
+    assert f"BOOK_STATIC := {static}" in makefile and "$(BOOK_STATIC)/mathjax/" in makefile
+    assert "book: $(STAMP) $(BOOK_STATIC)/.done" in makefile
+
+
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
 def test_slides_open_offline_in_a_headless_browser(tmp_path):
     npm = REPO / "build" / "vendor"
