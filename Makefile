@@ -49,7 +49,7 @@ book: $(STAMP) $(BOOK_STATIC)/.done
 student: $(STAMP) $(BOOK_STATIC)/.done
 	$(BIN)/python -m hepcourse.teach student . build/student
 	mkdir -p build/student/build && cp -r $(BOOK_STATIC) build/student/build/
-	$(BIN)/jupyter-book build build/student --config build/student/book/_config.yml --toc build/student/book/_toc.yml --builder html --path-output build/student/book
+	$(BIN)/jupyter-book build build/student --config build/student/book/_config.yml --toc $(CURDIR)/build/student/book/_toc.yml --builder html --path-output build/student/book
 	@echo "student notebooks in build/student/notebooks, student book in build/student/book/_build/html/index.html"
 
 # reveal.js slides of every chapter, from the book's executed notebooks; they load
