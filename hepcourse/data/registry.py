@@ -87,8 +87,10 @@ register(Dataset(
     files={"events": _skhep(
         "uproot-Zmumu.root",
         "8290ddc1f2b1f866f30df016558936da27107f7f5b87e574c741f2baab1bad64", 178971)},
-    provenance=(SKHEP_PROVENANCE + "uproot-Zmumu.root: 2304 dimuon events recorded by CMS "
-                "in 2010 (runs 148029, 148031), tree 'events'"),
+    provenance=(SKHEP_PROVENANCE + "uproot-Zmumu.root: 2304 dimuon candidates recorded by CMS "
+                "in 2010 (runs 148029, 148031), tree 'events'; they come from 500 collisions, "
+                "each muon pair appearing as several candidates (global/tracker-muon "
+                "combinations)"),
     licence="BSD-3-Clause (scikit-hep-testdata); CMS data released as open data",
     reader="hepcourse.data.root:read_zmumu",
     simulator="hepcourse.simulate.zmumu:zmumu",
