@@ -47,7 +47,7 @@ book: $(STAMP) $(BOOK_STATIC)/.done
 
 # the student edition: notebooks without solutions, and their book
 student: $(STAMP) $(BOOK_STATIC)/.done
-	$(BIN)/python -m hepcourse.teach student . build/student
+	$(BIN)/python -m hepcourse.course.teaching student . build/student
 	mkdir -p build/student/build && cp -r $(BOOK_STATIC) build/student/build/
 	$(BIN)/jupyter-book build build/student --config build/student/book/_config.yml --toc $(CURDIR)/build/student/book/_toc.yml --builder html --path-output build/student/book
 	@echo "student notebooks in build/student/notebooks, student book in build/student/book/_build/html/index.html"
@@ -68,7 +68,7 @@ $(VENDOR)/.done:
 	touch $@
 
 slides: book $(VENDOR)/.done
-	$(BIN)/python -m hepcourse.teach slides book/_build/jupyter_execute/notebooks book/_build/slides $(VENDOR)
+	$(BIN)/python -m hepcourse.course.teaching slides book/_build/jupyter_execute/notebooks book/_build/slides $(VENDOR)
 	@echo "open book/_build/slides/01-fitting.slides.html"
 
 clean-book:

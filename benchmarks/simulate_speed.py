@@ -8,7 +8,7 @@ Prints a table and writes benchmarks/results/simulate_speed.json. Measured, in o
      layout and float formatting as the UCI file) with pandas.read_csv and with pyarrow
      (hepcourse.data.hepmass.read_csv), against reloading its Parquet cache
      (hepcourse.data.hepmass.read_parquet): each the best of --repeat runs;
-  2. events per second of hepcourse.simulate.hepmass (one process, --events events).
+  2. events per second of hepcourse.simulate.resonant_ttbar (one process, --events events).
 """
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ import pytest
 from iminuit import Minuit
 from iminuit.cost import LeastSquares
 
-from hepcourse import check, simulate
+from hepcourse import simulate
+from hepcourse.course import check
 
 
 def test_missing_answer_says_not_attempted():
@@ -76,7 +77,7 @@ def test_auc_feedback_names_the_value_and_the_target():
 
 
 def test_tof_path_length_check():
-    from hepcourse.simulate.pid import MASSES, time_of_flight
+    from hepcourse.simulate.tracks import MASSES, time_of_flight
 
     per_metre = time_of_flight(4.0, MASSES["K"], 1.0) - time_of_flight(4.0, MASSES["pi"], 1.0)
     assert check.exercise("3.1", {"needed": 0.24 / per_metre})
@@ -100,7 +101,7 @@ def test_missing_value_policy_check():
 
 
 def test_recalibration_check():
-    from hepcourse.simulate.pid import Detector
+    from hepcourse.simulate.tracks import Detector
 
     shifted = Detector().shifted()
     assert check.exercise("3.4", {"gain": shifted.dedx_gain + 0.003, "offset": shifted.tof_offset - 0.004,

@@ -123,7 +123,7 @@ def test_no_network_auto_falls_back_with_a_notice(closed_port_url, monkeypatch):
     with pytest.warns(data.SimulatedDataWarning, match=r"zmumu: .*SIMULATED twin hepcourse\.simulate\.zmumu"):
         events = data.load("zmumu", seed=3)
     assert len(events) == 2304
-    assert data.source_of(events).startswith("simulated: hepcourse.simulate.zmumu")
+    assert data.source_of(events).startswith("simulated: hepcourse.simulate.drell_yan")
     assert not data.is_real(events)
     reference = data.load("zmumu", source="simulated", seed=3)
     assert np.array_equal(ak.to_numpy(events.M), ak.to_numpy(reference.M))
@@ -206,8 +206,8 @@ def test_fetch_puts_every_file_in_the_cache(shared_mirror, monkeypatch, isolated
 
 def test_real_zmumu_fit_gives_the_z_mass(shared_mirror, monkeypatch):
     """The chapter's fit: one candidate per collision, Voigt + exponential, 70-110 GeV."""
-    from hepcourse.events import one_candidate_per_event
-    from hepcourse.fitting import fit_zpeak
+    from hepcourse.analysis.candidates import one_candidate_per_event
+    from hepcourse.analysis.zpeak import fit_zpeak
 
     monkeypatch.setenv("HEPCOURSE_DATA_MIRROR", str(shared_mirror))
     events = data.load("zmumu", source="real")

@@ -15,7 +15,7 @@ from hepcourse import data
 from hepcourse.data import hepmass as hm
 from hepcourse.data.download import fetch_file
 from hepcourse.data.registry import REGISTRY, DataFile
-from hepcourse.simulate.hepmass import COLUMNS
+from hepcourse.simulate.resonant_ttbar import COLUMNS
 
 HEADER = "# label," + ",".join(f"f{i}" for i in range(27)) + ",mass\n"
 

@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 
 from hepcourse.models import MLP
 from hepcourse.simulate import hepmass
-from hepcourse.simulate.hepmass import (COLUMNS, FEATURE_NAMES, MASSES, T_MASS, W_MASS,
+from hepcourse.simulate.resonant_ttbar import (COLUMNS, FEATURE_NAMES, MASSES, T_MASS, W_MASS,
                                         neutrino_pz, normalise, physical)
 from hepcourse.train import fit, predict
 
@@ -108,7 +108,7 @@ def test_neutrino_from_the_w_mass_constraint():
     n = 1000
     w = vector.array({"px": rng.normal(0, 50, n), "py": rng.normal(0, 50, n),
                       "pz": rng.normal(0, 200, n), "M": np.full(n, W_MASS)})
-    from hepcourse.simulate.hepmass import two_body
+    from hepcourse.simulate.resonant_ttbar import two_body
     lepton, nu = two_body(rng, w, 0.0, 0.0)
     pz = neutrino_pz(lepton, np.asarray(nu.px), np.asarray(nu.py))
     rebuilt = vector.array({"px": nu.px, "py": nu.py, "pz": pz, "M": np.zeros(n)})

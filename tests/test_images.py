@@ -9,7 +9,7 @@ from hepcourse import augment
 from hepcourse.data.hdf5 import (ImageFileError, cached_images, cached_images_path, load_images,
                                  save_images)
 from hepcourse.simulate import images
-from hepcourse.simulate.images import _deposit, grid, jet_features
+from hepcourse.simulate.calorimeter import _deposit, grid, jet_features
 
 IDEAL = dict(pileup=0.0, noise=0.0, stochastic=0.0, constant=0.0, threshold=0.0, lsb=0.0)
 

@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from hepcourse.pid import (
+from hepcourse.analysis.pid import (
     binomial_interval,
     band_score,
     efficiency_at_misid,
@@ -25,7 +25,7 @@ from hepcourse.plot.calibration import (
 )
 from hepcourse.plot.pid import beta_vs_p, cherenkov_vs_p, dedx_vs_p, efficiency_vs_p
 from hepcourse.simulate import pid
-from hepcourse.simulate.pid import Detector
+from hepcourse.simulate.tracks import Detector
 
 
 @pytest.fixture(scope="module")

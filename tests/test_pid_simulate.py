@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from hepcourse.simulate import pid
-from hepcourse.simulate.pid import (
+from hepcourse.simulate.tracks import (
     ALEPH_PARAMETERS,
     MASSES,
     RADIATORS,

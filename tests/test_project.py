@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hepcourse import check, project
+from hepcourse.course import check, project
 from hepcourse.simulate.dimuon import FEATURES, PROCESSES, dimuon_search
 
 

@@ -8,9 +8,9 @@ import uproot
 import vector
 
 from hepcourse import simulate
-from hepcourse.events import one_candidate_per_event
-from hepcourse.fitting import Z_MASS, fit_zpeak
-from hepcourse.simulate.zmumu import MU_MASS, breit_wigner_mass
+from hepcourse.analysis.candidates import one_candidate_per_event
+from hepcourse.analysis.zpeak import Z_MASS, fit_zpeak
+from hepcourse.simulate.drell_yan import MU_MASS, breit_wigner_mass
 
 
 def test_zmumu_has_the_schema_of_the_real_file(shared_mirror):

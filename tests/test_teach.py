@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hepcourse import teach
+from hepcourse.course import teaching as teach
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -33,7 +33,7 @@ def test_every_chapter_has_problems_with_folded_solutions(path):
 def test_every_problem_has_a_self_check():
     import re
 
-    from hepcourse import check
+    from hepcourse.course import check
 
     used = []
     for path in CHAPTERS:
@@ -83,7 +83,7 @@ def test_leak_detection_can_fail():
 def test_notebooks_are_stored_clean_and_normalised(path):
     nb = teach.read(path)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "strip the outputs"
-    assert teach.normalise(copy.deepcopy(nb)) == nb, "run: python -m hepcourse.teach normalise notebooks/*.ipynb"
+    assert teach.normalise(copy.deepcopy(nb)) == nb, "run: python -m hepcourse.course.teaching normalise notebooks/*.ipynb"
     kinds = [c.metadata["slideshow"]["slide_type"] for c in nb.cells]
     assert kinds.count("slide") >= 2
 

@@ -49,7 +49,7 @@ def save_images(path, sample=None, *, images=None, labels=None, truth=None, attr
                 chunk_events: int = 256, level: int = 4) -> Path:
     """Write images, labels and truth to an HDF5 file at ``path`` and return its Path.
 
-    Pass an :class:`~hepcourse.simulate.images.ImageSample` as ``sample``, or the parts:
+    Pass an :class:`~hepcourse.simulate.calorimeter.ImageSample` as ``sample``, or the parts:
     ``images`` float32 [N, C, H, W] (GeV), ``labels`` [N] (integers), ``truth`` a DataFrame
     of N rows with numeric columns (optional), ``attrs`` a JSON-serialisable dict of
     provenance (optional). Data are chunked by ``chunk_events`` events and compressed with
@@ -121,13 +121,13 @@ def save_images(path, sample=None, *, images=None, labels=None, truth=None, attr
 def load_images(path, *, start: int | None = None, stop: int | None = None):
     """Read an image file written by :func:`save_images` (events ``start:stop``, default all).
 
-    Returns an :class:`~hepcourse.simulate.images.ImageSample` whose ``images``, ``labels``
+    Returns an :class:`~hepcourse.simulate.calorimeter.ImageSample` whose ``images``, ``labels``
     and ``truth`` equal, bit for bit and dtype for dtype, what was saved; ``attrs`` is the
     saved provenance plus ``file`` (the path read).
     Raises FileNotFoundError for a missing file and :class:`ImageFileError` for a file that
     is not HDF5 or was not written by :func:`save_images`.
     """
-    from ..simulate.images import ImageSample
+    from ..simulate.calorimeter import ImageSample
 
     path = Path(path)
     if not path.is_file():
@@ -165,7 +165,7 @@ def load_images(path, *, start: int | None = None, stop: int | None = None):
 
 def _options(options: dict) -> dict:
     """The simulator's full option set (defaults filled in), as canonical JSON values."""
-    from ..simulate.images import images as simulate
+    from ..simulate.calorimeter import images as simulate
 
     bound = inspect.signature(simulate).bind(**options)
     bound.apply_defaults()
@@ -174,7 +174,7 @@ def _options(options: dict) -> dict:
 
 def cached_images_path(**options) -> Path:
     """Where :func:`cached_images` keeps the sample simulated with these options."""
-    from ..simulate.images import SIMULATOR_VERSION
+    from ..simulate.calorimeter import SIMULATOR_VERSION
 
     canonical = _options(options)
     key = json.dumps({"options": canonical, "simulator_version": SIMULATOR_VERSION,
@@ -185,14 +185,14 @@ def cached_images_path(**options) -> Path:
 
 def cached_images(**options):
     """A simulated image sample, read from the cache if it was made before, else simulated
-    with :func:`hepcourse.simulate.images` (same options) and written to the cache.
+    with :func:`hepcourse.simulate.calorimeter` (same options) and written to the cache.
 
     The file lives in ``hepcourse.data.cache_dir()/simulated/`` under a name derived from
     the options (with defaults filled in) and the simulator version, so different options
     never share a file and a changed simulator never reuses an old one. A damaged cache file
     is replaced. Prints which of the two happened.
     """
-    from ..simulate.images import images as simulate
+    from ..simulate.calorimeter import images as simulate
 
     path = cached_images_path(**options)
     if path.is_file():

@@ -25,8 +25,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ..simulate.hepmass import COLUMNS, FEATURES, MASSES
-from ..simulate.hepmass import hepmass as _simulate_events
+from ..simulate.resonant_ttbar import COLUMNS, FEATURES, MASSES
+from ..simulate.resonant_ttbar import hepmass as _simulate_events
 
 SPLITS = ("train", "test")
 DEFAULT_N = {"train": 1_000_000, "test": 500_000}
@@ -157,7 +157,7 @@ def read(get, split: str = "train", n: int | None = None, columns=None, masses=N
 
 def simulate(split: str = "train", n: int | None = None, masses=MASSES, seed: int = 0,
              signal_fraction: float = 0.5, columns=None) -> pd.DataFrame:
-    """The simulated twin of ``split`` (:func:`hepcourse.simulate.hepmass`), same columns.
+    """The simulated twin of ``split`` (:func:`hepcourse.simulate.resonant_ttbar`), same columns.
 
     n: events (default 1,000,000 for "train" and 500,000 for "test"). The train and test
     splits use different random streams derived from ``seed``, so they never share events.

@@ -93,7 +93,7 @@ register(Dataset(
                 "combinations)"),
     licence="BSD-3-Clause (scikit-hep-testdata); CMS data released as open data",
     reader="hepcourse.data.root:read_zmumu",
-    simulator="hepcourse.simulate.zmumu:zmumu",
+    simulator="hepcourse.simulate.drell_yan:zmumu",
 ))
 
 register(Dataset(
@@ -106,7 +106,7 @@ register(Dataset(
                 "tutorial (2012), tree 'events'"),
     licence="BSD-3-Clause (scikit-hep-testdata)",
     reader="hepcourse.data.root:read_hzz",
-    simulator="hepcourse.simulate.zmumu:hzz",
+    simulator="hepcourse.simulate.higgs_4l:hzz",
 ))
 
 register(Dataset(

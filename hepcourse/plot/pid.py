@@ -12,7 +12,7 @@ from hist import axis as haxis
 from matplotlib.colors import LogNorm
 from matplotlib.ticker import NullFormatter
 
-from ..simulate.pid import MASSES, Detector, beta, cherenkov_angle, expected_dedx
+from ..simulate.tracks import MASSES, Detector, beta, cherenkov_angle, expected_dedx
 
 #: LaTeX names and colours of the species (curves and legends).
 NAMES = {"e": "e", "mu": r"\mu", "pi": r"\pi", "K": "K", "p": "p"}
@@ -141,7 +141,7 @@ def efficiency_vs_p(tables, ax=None, ylabel: str = "efficiency", logy: bool = Fa
     """Efficiencies (or mis-identification rates) against momentum.
 
     tables: {label: DataFrame} with the columns of
-    :func:`hepcourse.pid.efficiency_table` / :func:`~hepcourse.pid.efficiency_at_misid`
+    :func:`hepcourse.analysis.pid.efficiency_table` / :func:`~hepcourse.analysis.pid.efficiency_at_misid`
     (p_low, p_high, efficiency, low, high); each is drawn as points with the bin width
     as horizontal and the 68% Clopper-Pearson interval as vertical error bars.
     Returns the Axes.

@@ -1,10 +1,25 @@
 """Seeded physics generators, one per dataset, with the same schema as the real data.
 
-Each is a function of the number of events and a seed (same seed, same numbers).
-"""
-from .hepmass import hepmass
-from .zmumu import hzz, zmumu
-from .pid import pid
-from .images import images
+Each is a function of the number of events and a keyword-only ``seed`` (an int or a
+numpy Generator; same seed, same numbers). The modules are named by the physics they
+generate, the functions by the dataset they stand in for:
 
-__all__ = ["hepmass", "hzz", "zmumu", "pid", "images"]
+=====================  ====================================  ============================
+function               module                                stands in for
+=====================  ====================================  ============================
+``zmumu(n)``           :mod:`~hepcourse.simulate.drell_yan`  uproot-Zmumu.root (CMS 2010)
+``hzz(n)``             :mod:`~hepcourse.simulate.higgs_4l`   uproot-HZZ.root
+``hepmass(n)``         :mod:`~hepcourse.simulate.resonant_ttbar`  UCI HEPMASS
+``pid(n)``             :mod:`~hepcourse.simulate.tracks`     identified tracks (chapter 3)
+``images(n)``          :mod:`~hepcourse.simulate.calorimeter`  calorimeter images (chapter 4)
+``dimuon_search(n)``   :mod:`~hepcourse.simulate.dimuon`     the project's collisions
+=====================  ====================================  ============================
+"""
+from .calorimeter import images
+from .dimuon import dimuon_search
+from .drell_yan import zmumu
+from .higgs_4l import hzz
+from .resonant_ttbar import hepmass
+from .tracks import pid
+
+__all__ = ["dimuon_search", "hepmass", "hzz", "images", "pid", "zmumu"]

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import vector
 
-from .zmumu import MU_MASS, breit_wigner_mass, two_body_decay
+from .drell_yan import MU_MASS, breit_wigner_mass, two_body_decay
 
 PROCESSES = ("zprime", "drell_yan", "ttbar", "nonprompt")
 # the classifier inputs: object quality and event activity, nothing that knows the dimuon

@@ -14,7 +14,7 @@ DataLoader. See :mod:`hepcourse.train.loop` for the loop,
 additions, and ``python -m hepcourse.train --help`` for the command line (which
 ``torchrun`` launches on several processes, GPUs or nodes).
 """
-from .device import device
+from .devices import device
 from .history import History
 from .loop import evaluate, fit, predict
 from .resume import load_state

@@ -18,7 +18,7 @@ import time
 
 import torch
 
-from .device import device as choose_device
+from .devices import device as choose_device
 from .loop import fit
 
 HEPMASS_EPOCH = 7_000_000

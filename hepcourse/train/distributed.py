@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from .device import device as choose_device
+from .devices import device as choose_device
 
 _ENV = ("RANK", "LOCAL_RANK", "WORLD_SIZE")
 
@@ -107,7 +107,7 @@ def backend_for(dev: torch.device) -> str:
 def setup(device="auto", distributed="auto", timeout_s: float = 600.0) -> Context:
     """Join the process group when launched by torchrun, and choose this process's device.
 
-    device: as for :func:`hepcourse.train.device`; with several processes "auto" and "cuda"
+    device: as for :func:`hepcourse.train.devices`; with several processes "auto" and "cuda"
         mean ``cuda:LOCAL_RANK`` (one GPU per process).
     distributed: "auto" (data-parallel when torchrun started several processes or a process
         group already exists), False (each process trains alone) or True (require torchrun).

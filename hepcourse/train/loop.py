@@ -7,7 +7,7 @@ loss decides early stopping and the best checkpoint. Chapter 2 writes this loop 
 full once; afterwards the notebooks call :func:`fit`.
 
 The same loop runs on a GPU and across processes (chapter 5): the device
-(:func:`~hepcourse.train.device.device`), the data's placement (moved once, in
+(:func:`~hepcourse.train.devices.device`), the data's placement (moved once, in
 :func:`_prepare`), mixed precision (:mod:`~hepcourse.train.precision`, an autocast context
 around the forward pass), ``torch.compile``, data parallelism over processes started by
 torchrun (:mod:`~hepcourse.train.distributed`: DistributedDataParallel, each process a
@@ -221,7 +221,7 @@ def fit(model: torch.nn.Module, train, val=None, *, loss="bce", epochs: int = 20
     seed: seeds the batch order, dropout and ``augment``'s generator (the global torch RNG
         is restored afterwards). The model's initial weights are yours to seed.
     device: "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", ... (see
-        :func:`~hepcourse.train.device`). The model is moved there and stays there. Under
+        :func:`~hepcourse.train.devices`). The model is moved there and stays there. Under
         torchrun, "auto" means the GPU ``cuda:LOCAL_RANK`` of each process.
     progress: show a tqdm bar (one tick per epoch, with losses and throughput).
     max_time: wall-clock budget in seconds; when it runs out the current epoch is cut

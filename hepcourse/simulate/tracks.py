@@ -373,7 +373,7 @@ def pid(n: int = 100_000, species=("pi", "K", "p"), detector: Detector | None = 
     species = _check_species(species)
     d = Detector() if detector is None else detector
     if not isinstance(d, Detector):
-        raise ValueError(f"detector must be a hepcourse.simulate.pid.Detector, not {type(d).__name__}")
+        raise ValueError(f"detector must be a hepcourse.simulate.tracks.Detector, not {type(d).__name__}")
     low, high = (float(x) for x in p_range)
     if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 or high <= low:
         raise ValueError(f"p_range={p_range!r}: need 0 < low < high (GeV); momenta are positive")

@@ -3,7 +3,7 @@
 Samples (all from :func:`hepcourse.simulate.dimuon.dimuon_search`, seeded):
 
 - :func:`training_sample`  labelled simulation: Z' at several masses and the three backgrounds;
-- :func:`test_features`    unlabelled events; their truth stays inside :func:`hepcourse.check.project`;
+- :func:`test_features`    unlabelled events; their truth stays inside :func:`hepcourse.course.check.project`;
 - :func:`collision_data`   the "data": the backgrounds plus a Z' of a mass the students must find.
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .config import size
-from .simulate.dimuon import FEATURES, dimuon_search
+from ..config import size
+from ..simulate.dimuon import FEATURES, dimuon_search
 
 TRAIN_SEED = 2026
 TEST_SEED = 7_340_561  # the held-out truth; the students only ever see the features
@@ -38,7 +38,7 @@ def _test_sample(n: int) -> pd.DataFrame:
 
 
 def test_features(n: int | None = None) -> pd.DataFrame:
-    """The held-out events to score for :func:`hepcourse.check.project`: the classifier
+    """The held-out events to score for :func:`hepcourse.course.check.project`: the classifier
     inputs and m_μμ, without labels (default 20k events, 5k in smoke mode)."""
     n = size(20_000, 5_000) if n is None else n
     return _test_sample(n)[list(FEATURES) + ["m_mumu"]]

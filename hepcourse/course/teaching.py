@@ -12,10 +12,10 @@ Conventions in the chapter notebooks:
 
 Command line (used by the Makefile):
 
-    python -m hepcourse.teach normalise notebooks/*.ipynb   # set tags and slide metadata
-    python -m hepcourse.teach student . build/student        # student notebooks + book tree
-    python -m hepcourse.teach slides EXECUTED_DIR OUT_DIR VENDOR_DIR
-    python -m hepcourse.teach check-slides DECK.html [SCREENSHOT.png]  # headless Chromium, no network
+    python -m hepcourse.course.teaching normalise notebooks/*.ipynb   # set tags and slide metadata
+    python -m hepcourse.course.teaching student . build/student        # student notebooks + book tree
+    python -m hepcourse.course.teaching slides EXECUTED_DIR OUT_DIR VENDOR_DIR
+    python -m hepcourse.course.teaching check-slides DECK.html [SCREENSHOT.png]  # headless Chromium, no network
 """
 from __future__ import annotations
 

@@ -321,7 +321,7 @@ def images(n: int, signal_fraction: float = 1e-3, size: int = 32, seed: int = 0,
         "recoil_pt": recoil_pt, "recoil_eta": recoil_eta, "recoil_phi": recoil_phi,
         "n_vertices": n_vertices.astype(np.int64)})
     attrs = {
-        "simulator": "hepcourse.simulate.images",
+        "simulator": "hepcourse.simulate.calorimeter",
         "options": dict(options, pt_range=list(options["pt_range"]), n=n,
                         signal_fraction=float(signal_fraction), size=size, seed=int(seed)),
         "simulator_version": SIMULATOR_VERSION,
@@ -329,7 +329,7 @@ def images(n: int, signal_fraction: float = 1e-3, size: int = 32, seed: int = 0,
         "quantity": "transverse energy E_T per calorimeter tower",
         "axes": ["event", "channel", "eta", "phi"],
         "eta_edges": eta_edges.tolist(), "phi_edges": phi_edges.tolist(),
-        "source": "simulated: hepcourse.simulate.images",
+        "source": "simulated: hepcourse.simulate.calorimeter",
     }
     return ImageSample(out, labels, truth, attrs)
 

@@ -2,7 +2,7 @@
 
 In a notebook, after your solution:
 
-    from hepcourse import check
+    from hepcourse.course import check
     check.exercise("1.1", globals())      # looks up the variables the problem asked for
 
 Each check says what it found, what a good solution reaches and, if you are off, where
@@ -152,7 +152,7 @@ def _hard_jets(n_hard, hzz):
 
 @_register("3.1", ("needed",), "the TOF path length (m) for 3σ π/K separation at 4 GeV with 80 ps")
 def _tof_length(needed):
-    from .simulate.pid import MASSES, time_of_flight
+    from ...simulate.tracks import MASSES, time_of_flight
 
     per_metre = time_of_flight(4.0, MASSES["K"], 1.0) - time_of_flight(4.0, MASSES["pi"], 1.0)
     truth = 3 * 0.080 / per_metre
@@ -202,7 +202,7 @@ def _recalibration(gain, offset, shifted):
 
 def _auc_per_mass(name: str, answer) -> dict | Feedback:
     """{mass (GeV): AUC} for the five HEPMASS masses, or the Feedback saying what is missing."""
-    from .simulate.hepmass import MASSES
+    from ...simulate.resonant_ttbar import MASSES
 
     aucs = {int(m): float(a) for m, a in dict(answer).items()}
     if set(aucs) != set(MASSES):
@@ -213,7 +213,7 @@ def _auc_per_mass(name: str, answer) -> dict | Feedback:
 
 @_register("2.1", ("single_feature_auc",), "the AUC of m_WWbb (f26) alone at each mass hypothesis")
 def _single_feature(single_feature_auc):
-    from .simulate.hepmass import MASSES
+    from ...simulate.resonant_ttbar import MASSES
 
     aucs = _auc_per_mass("single_feature_auc", single_feature_auc)
     if isinstance(aucs, Feedback):
@@ -333,7 +333,7 @@ def _symmetries(symmetry_auc):
 @_register("4.4", ("working_points", "y_all", "cnn_all"),
            "a dict from background rejection to plot.working_point of the CNN")
 def _tight_working_point(working_points, y_all, cnn_all):
-    from .plot.rare import working_point
+    from ...plot.rare import working_point
 
     if len(working_points) < 2 or 1000 not in {round(float(r)) for r in working_points}:
         return Feedback(False, "working_points needs the rejection 1000 and a tighter one as keys.")
@@ -424,11 +424,11 @@ def _training_state(saved):
 def project(scores, threshold: float = 0.5, mass: float | None = None, team: str = "anonymous") -> Feedback:
     """Score your classifier on the project's held-out events and print a leaderboard line.
 
-    scores: one score per event of :func:`hepcourse.project.test_features` (same order;
+    scores: one score per event of :func:`hepcourse.course.project.test_features` (same order;
     higher = more signal-like); threshold: your working point; mass: the Z' mass (GeV) you
     found in the collision data, if any.
     """
-    from . import project as task
+    from .. import project as task
 
     scores = np.asarray(scores, dtype=float).ravel()
     truth = task._test_sample(len(scores))

@@ -2,10 +2,10 @@
 with missing detector information, and efficiencies and mis-identification rates against
 momentum with binomial uncertainties.
 
-The detector responses come from :func:`hepcourse.simulate.pid` (or from a real detector
+The detector responses come from :func:`hepcourse.simulate.tracks` (or from a real detector
 with the same columns: ``p``, ``pt``, ``dedx``, ``length``, ``tof``, ``beta``,
 ``cherenkov_angle``, ``cherenkov_photons``). Expected values and resolutions come from the
-:class:`~hepcourse.simulate.pid.Detector` the analyst *believes* describes the data: pass
+:class:`~hepcourse.simulate.tracks.Detector` the analyst *believes* describes the data: pass
 the nominal one to see what an uncalibrated shift does to the cuts.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .simulate.pid import (
+from ..simulate.tracks import (
     C_LIGHT,
     MASSES,
     SPECIES,
