@@ -1,9 +1,21 @@
 # Two commands do all the set-up: `make book` and `make test`.
-# Each creates .venv, installs the CPU build of PyTorch first (a bare `torch`
-# requirement would pull several GB of CUDA packages), then the package with its extras.
+# Each creates .venv, installs PyTorch first (see TORCH below), then the package with its
+# extras (.[test,book,export,notebook]).
 
 PYTHON ?= python3
+# PyTorch: a torch already in .venv is kept (put your CUDA build there first). Otherwise, on
+# Linux, PyTorch's CPU wheel index is asked first: the default index serves a CUDA build
+# with several GB of nvidia packages. Where that index cannot be reached the plain
+# requirement follows at once (pip --retries 0 --timeout 5). Intel Macs have no wheels
+# after torch 2.2. Override with e.g. `make install TORCH="torch==2.13.0"`.
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+UNAME_S := $(shell uname -s)
+UNAME_M := $(shell uname -m)
+ifeq ($(UNAME_S)-$(UNAME_M),Darwin-x86_64)
+TORCH ?= torch==2.2.2 "numpy<2"
+else
 TORCH ?= torch==2.13.0
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.hepcourse-installed
@@ -16,8 +28,16 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade --quiet pip
-	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[test,book,export]"
+	@if $(BIN)/python -c "import torch" 2> /dev/null; then \
+	    echo "keeping the torch in $(VENV): $$($(BIN)/python -c 'import torch; print(torch.__version__)')"; \
+	elif [ "$(UNAME_S)" = Linux ]; then \
+	    $(BIN)/python -m pip install --quiet --retries 0 --timeout 5 --index-url $(TORCH_CPU_INDEX) $(TORCH) \
+	    || { echo "PyTorch CPU index unreachable: installing from the default index"; \
+	         $(BIN)/python -m pip install --quiet $(TORCH); }; \
+	else \
+	    $(BIN)/python -m pip install --quiet $(TORCH); \
+	fi
+	$(BIN)/python -m pip install --quiet -e ".[test,book,export,notebook]"
 	touch $(STAMP)
 
 # unit tests, data tests and every notebook in smoke mode (tiny data, few epochs)
@@ -47,7 +67,7 @@ book: $(STAMP) $(BOOK_STATIC)/.done
 
 # the student edition: notebooks without solutions, and their book
 student: $(STAMP) $(BOOK_STATIC)/.done
-	$(BIN)/python -m hepcourse.course.teaching student . build/student
+	$(BIN)/hepcourse student . build/student
 	mkdir -p build/student/build && cp -r $(BOOK_STATIC) build/student/build/
 	$(BIN)/jupyter-book build build/student --config build/student/book/_config.yml --toc $(CURDIR)/build/student/book/_toc.yml --builder html --path-output build/student/book
 	@echo "student notebooks in build/student/notebooks, student book in build/student/book/_build/html/index.html"
@@ -68,7 +88,7 @@ $(VENDOR)/.done:
 	touch $@
 
 slides: book $(VENDOR)/.done
-	$(BIN)/python -m hepcourse.course.teaching slides book/_build/jupyter_execute/notebooks book/_build/slides $(VENDOR)
+	$(BIN)/hepcourse slides book/_build/jupyter_execute/notebooks book/_build/slides $(VENDOR)
 	@echo "open book/_build/slides/01-fitting.slides.html"
 
 clean-book:

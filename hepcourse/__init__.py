@@ -1,14 +1,31 @@
-"""hepcourse: data, physics simulation, training, plotting and reference models for the
-course "Deep learning for particle physics".
+"""hepcourse: data, physics simulation, training, statistics, plotting and reference
+models for the course "Deep learning for particle physics".
 
-Modules (import them directly, e.g. ``from hepcourse import data``):
+Subpackages and modules, by topic (import them directly, e.g. ``from hepcourse import data``):
 
-- :mod:`hepcourse.data`      the dataset registry and ``load(name, source=...)``
-- :mod:`hepcourse.simulate`  seeded physics generators, one per dataset
-- :mod:`hepcourse.plot`      physics plots (data vs fit with pulls, ROC, histories, ...)
-- :mod:`hepcourse.config`    run-time settings (smoke mode)
+- :mod:`hepcourse.config`     every ``HEPCOURSE_*`` setting; ``smoke()`` and ``size()``
+- :mod:`hepcourse.constants`  PDG masses and widths (from ``particle``), c
+- :mod:`hepcourse.physics`    kinematics and detector response, each written once
+- :mod:`hepcourse.data`       the dataset registry and ``load(name, source=...)``
+- :mod:`hepcourse.simulate`   seeded physics generators, one per dataset
+- :mod:`hepcourse.stats`      intervals, working points, significance, calibration
+- :mod:`hepcourse.analysis`   analysis steps: Z-peak fit, candidates, PID, jet features
+- :mod:`hepcourse.models`     reference networks (input scaling inside the model)
+- :mod:`hepcourse.train`      ``fit``/``predict``: the training loop
+- :mod:`hepcourse.plot`       drawing only
+- :mod:`hepcourse.course`     self-checks, the project and its scorer, teaching builds
+- :mod:`hepcourse.cli`        the ``hepcourse`` command
 """
+import logging
+from importlib.metadata import PackageNotFoundError, version
+
 from .config import size, smoke
 
-__version__ = "0.1.0"
-__all__ = ["size", "smoke", "__version__"]
+try:
+    __version__ = version("hepcourse")
+except PackageNotFoundError:  # running from a checkout that was never installed
+    __version__ = "0+unknown"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__all__ = ["__version__", "size", "smoke"]

@@ -3,12 +3,12 @@
 With one signal event in a thousand, accuracy says nothing (always answering "background"
 is 99.9% accurate). What a search needs instead:
 
-- the signal efficiency ε_S at a fixed background rejection 1/ε_B (:func:`working_point`),
+- the signal efficiency ε_S at a fixed background rejection 1/ε_B (:func:`hepcourse.stats.working_point`),
   and the whole curve of rejection against efficiency (:func:`hepcourse.plot.background_rejection`);
 - the precision S/(S+B) against the recall ε_S at the true signal fraction
   (:func:`precision_recall`), whose baseline is the signal fraction itself;
 - the expected significance S/√B for the expected yields before the selection
-  (:func:`significance_scan`, :func:`significance_plot`).
+  (:func:`hepcourse.stats.significance_scan`, drawn by :func:`significance_plot`).
 
 Images: :func:`event_display` draws one event, :func:`average_images` the mean signal and
 background images, on η × φ axes with the tower E_T on a logarithmic colour scale.
@@ -16,87 +16,11 @@ Plot functions draw on ``ax`` (made when None), label the axes with units and re
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from matplotlib.colors import LogNorm
 
-__all__ = ["WorkingPoint", "average_images", "event_display", "precision_recall", "significance_plot",
-           "significance_scan", "working_point"]
-
-
-def _split(y, score, sample_weight=None):
-    y = np.asarray(y).reshape(-1)
-    score = np.asarray(score, dtype=np.float64).reshape(-1)
-    if y.shape != score.shape:
-        raise ValueError(f"labels {y.shape} and scores {score.shape} differ in length")
-    if not np.all(np.isfinite(score)):
-        raise ValueError("the scores contain NaN or inf")
-    w = np.ones_like(score) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    signal = y == 1
-    if not signal.any() or signal.all():
-        raise ValueError("need both signal (label 1) and background (label 0) events")
-    return score[signal], w[signal], score[~signal], w[~signal]
-
-
-def _efficiency_above(scores, weights, thresholds):
-    """Weighted fraction of ``scores`` strictly above each threshold."""
-    order = np.argsort(scores)
-    s, w = scores[order], weights[order]
-    above = np.concatenate([np.cumsum(w[::-1])[::-1], [0.0]])
-    return above[np.searchsorted(s, thresholds, side="right")] / w.sum()
-
-
-@dataclass
-class WorkingPoint:
-    """A cut ``score > threshold`` and what it keeps.
-
-    signal_efficiency ε_S (± its binomial uncertainty), background_efficiency ε_B (the
-    rejection is 1/ε_B), and how many labelled signal and background events measured them.
-    """
-
-    threshold: float
-    signal_efficiency: float
-    signal_efficiency_error: float
-    background_efficiency: float
-    n_signal: int
-    n_background: int
-
-    @property
-    def rejection(self) -> float:
-        return 1.0 / self.background_efficiency if self.background_efficiency > 0 else np.inf
-
-    def __str__(self) -> str:
-        return (f"score > {self.threshold:.4g}: signal efficiency {self.signal_efficiency:.3f} "
-                f"± {self.signal_efficiency_error:.3f} at background rejection {self.rejection:.0f} "
-                f"({self.n_signal} signal, {self.n_background} background events)")
-
-
-def working_point(y, score, rejection: float = 1000.0, sample_weight=None) -> WorkingPoint:
-    """The cut on ``score`` that keeps a fraction 1/rejection of the background, and the
-    signal efficiency there.
-
-    y: labels [N] (1 signal, 0 background); score [N]; sample_weight [N] optional.
-    The threshold is the (1 - 1/rejection) quantile of the background scores, so it needs
-    well over ``rejection`` background events to be meaningful (a ValueError says so
-    when there are fewer).
-    """
-    if not rejection > 1:
-        raise ValueError(f"rejection={rejection!r} must exceed 1 (it is 1/ε_B)")
-    s, ws, b, wb = _split(y, score, sample_weight)
-    if len(b) < rejection:
-        raise ValueError(f"a background rejection of {rejection:g} needs more than {rejection:g} "
-                         f"background events; got {len(b)}")
-    order = np.argsort(b)
-    cum = np.cumsum(wb[order]) / wb.sum()
-    threshold = float(b[order][np.searchsorted(cum, 1 - 1 / rejection)])
-    eff_s = float(_efficiency_above(s, ws, [threshold])[0])
-    eff_b = float(_efficiency_above(b, wb, [threshold])[0])
-    n_eff = ws.sum() ** 2 / np.sum(ws**2)
-    error = float(np.sqrt(max(eff_s * (1 - eff_s), 1 / n_eff) / n_eff))
-    return WorkingPoint(threshold, eff_s, error, eff_b, len(s), len(b))
+__all__ = ["average_images", "event_display", "precision_recall", "significance_plot"]
 
 
 def precision_recall(y, scores: dict, ax=None, sample_weight=None):
@@ -120,35 +44,6 @@ def precision_recall(y, scores: dict, ax=None, sample_weight=None):
     ax.set_ylabel("precision = S / (S + B)")
     ax.legend()
     return ax
-
-
-def significance_scan(y, score, n_signal: float, n_background: float, sample_weight=None,
-                      points: int = 200, min_background: float = 1.0) -> pd.DataFrame:
-    """Expected significance of a cut ``score > threshold`` for a search that expects
-    ``n_signal`` signal and ``n_background`` background events before the cut.
-
-    The efficiencies come from the labelled events (y, score); S = n_signal·ε_S and
-    B = n_background·ε_B. Returns a DataFrame with one row per threshold (``points``
-    quantiles of the signal scores): threshold, eff_signal, eff_background, S, B, and the
-    significances ``s_over_sqrt_b`` = S/√B and ``z_asimov`` = √(2((S+B)ln(1+S/B) − S)) (the
-    better formula when B is small). Thresholds that leave B < ``min_background`` events, or
-    fewer than 10 background events in the sample, are dropped: there the efficiency is
-    not measured, only guessed.
-    """
-    if not (n_signal > 0 and n_background > 0):
-        raise ValueError("n_signal and n_background must be positive expected yields")
-    s, ws, b, wb = _split(y, score, sample_weight)
-    thresholds = np.unique(np.quantile(s, np.linspace(0, 0.999, points)))
-    eff_s = _efficiency_above(s, ws, thresholds)
-    eff_b = _efficiency_above(b, wb, thresholds)
-    n_b_sample = _efficiency_above(b, np.ones_like(b), thresholds) * len(b)
-    S, B = n_signal * eff_s, n_background * eff_b
-    keep = (B >= min_background) & (n_b_sample >= 10)
-    S, B = S[keep], B[keep]
-    z_asimov = np.sqrt(2 * ((S + B) * np.log1p(S / B) - S))
-    return pd.DataFrame({"threshold": thresholds[keep], "eff_signal": eff_s[keep],
-                         "eff_background": eff_b[keep], "S": S, "B": B,
-                         "s_over_sqrt_b": S / np.sqrt(B), "z_asimov": z_asimov})
 
 
 def significance_plot(scans: dict, ax=None):
