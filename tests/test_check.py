@@ -6,7 +6,7 @@ import pytest
 from iminuit import Minuit
 from iminuit.cost import LeastSquares
 
-from hepcourse import simulate
+from hepcourse import simulate, stats
 from hepcourse.course import check
 
 
@@ -184,7 +184,7 @@ def test_double_data_check():
     from hepcourse import plot
 
     y, p = _scores(40_000)
-    scans = [plot.significance_scan(y, p, k * 200, k * 2e5) for k in (1, 2)]
+    scans = [stats.significance_scan(y, p, k * 200, k * 2e5) for k in (1, 2)]
     best, double = (s.loc[s.s_over_sqrt_b.idxmax()] for s in scans)
     assert check.exercise("4.2", {"best_double": double, "best_cnn": best})
     assert not check.exercise("4.2", {"best_double": best, "best_cnn": best})  # same yields twice
@@ -204,10 +204,10 @@ def test_tight_working_point_check():
     from hepcourse import plot
 
     y, p = _scores(200_000)
-    reference = {r: plot.working_point(y, p, rejection=r) for r in (1e3, 1e4)}
+    reference = {r: stats.working_point(y, p, rejection=r) for r in (1e3, 1e4)}
     feedback = check.exercise("4.4", {"working_points": reference, "y_all": y, "cnn_all": p})
     assert feedback and "background events pass" in feedback.message
-    on_other_events = {r: plot.working_point(y[:50_000], p[:50_000], rejection=r) for r in (1e3, 1e4)}
+    on_other_events = {r: stats.working_point(y[:50_000], p[:50_000], rejection=r) for r in (1e3, 1e4)}
     assert not check.exercise("4.4", {"working_points": on_other_events, "y_all": y, "cnn_all": p})
 
 

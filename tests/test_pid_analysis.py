@@ -16,13 +16,8 @@ from hepcourse.analysis.pid import (
     nsigma,
     prepare_features,
 )
-from hepcourse.plot.calibration import (
-    confusion,
-    confusion_matrix,
-    expected_calibration_error,
-    reliability_diagram,
-    reliability_table,
-)
+from hepcourse.plot.calibration import confusion_matrix, reliability_diagram
+from hepcourse.stats import confusion, expected_calibration_error, reliability_table
 from hepcourse.plot.pid import beta_vs_p, cherenkov_vs_p, dedx_vs_p, efficiency_vs_p
 from hepcourse.simulate import pid
 from hepcourse.simulate.tracks import Detector
