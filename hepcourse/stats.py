@@ -17,13 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from hist.intervals import clopper_pearson_interval
+from scipy.stats import norm
 
 from . import validate
 
 __all__ = [
-    "WorkingPoint", "asimov_significance", "binomial_interval", "confusion",
-    "efficiency_above", "expected_calibration_error", "reliability_table",
-    "significance_scan", "working_point",
+    "AUC", "AUCDifference", "SeedSpread", "WorkingPoint", "asimov_significance", "auc",
+    "auc_difference", "binomial_interval", "confusion", "efficiency_above",
+    "expected_calibration_error", "reliability_table", "seed_spread", "significance_scan",
+    "working_point",
 ]
 
 ONE_SIGMA = 0.6827
@@ -247,3 +249,125 @@ def expected_calibration_error(y, prob, bins: int = 10) -> float:
     """Expected calibration error: Σ_bins (n_b/N)·|fraction_b − mean_prob_b|."""
     t = reliability_table(y, prob, bins)
     return float(np.sum(t.n * np.abs(t.fraction - t.mean_prob)) / t.n.sum())
+
+
+# --------------------------------------------------------------------------- AUC with errors
+
+@dataclass
+class AUC:
+    """The area under the ROC curve with its DeLong standard error and a central interval."""
+
+    value: float
+    error: float
+    low: float
+    high: float
+    cl: float
+    n_signal: int
+    n_background: int
+
+    def __str__(self) -> str:
+        return f"AUC = {self.value:.4f} ± {self.error:.4f} ({self.n_signal} signal, {self.n_background} background)"
+
+
+@dataclass
+class AUCDifference:
+    """AUC(a) − AUC(b) on the same events, with its paired DeLong error and interval."""
+
+    value: float
+    error: float
+    low: float
+    high: float
+    cl: float
+    auc_a: float
+    auc_b: float
+
+    @property
+    def significant(self) -> bool:
+        """True when the interval excludes zero: the two are distinguishable at ``cl``."""
+        return self.low > 0 or self.high < 0
+
+    def __str__(self) -> str:
+        verdict = "distinguishable" if self.significant else "not distinguishable"
+        return (f"ΔAUC = {self.value:+.4f} ± {self.error:.4f} "
+                f"({100 * self.cl:.0f}% interval [{self.low:+.4f}, {self.high:+.4f}]: {verdict})")
+
+
+def _midranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..N of x along the last axis, ties getting their mean rank."""
+    from scipy.stats import rankdata
+
+    return rankdata(x, axis=-1, method="average")
+
+
+def _delong(y, scores: np.ndarray):
+    """AUCs [K] and their covariance [K, K] for K score arrays [K, N] (Sun & Xu 2014)."""
+    y = np.asarray(y).reshape(-1)
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError("labels must be 1 (signal) or 0 (background)")
+    if scores.shape[-1] != y.size:
+        raise ValueError(f"{scores.shape[-1]} scores for {y.size} labels")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("the scores contain NaN or inf")
+    pos, neg = scores[:, y == 1], scores[:, y == 0]
+    m, n = pos.shape[1], neg.shape[1]
+    if m < 2 or n < 2:
+        raise ValueError(f"an AUC error needs at least 2 signal and 2 background events; got {m} and {n}")
+    combined = _midranks(np.concatenate([pos, neg], axis=1))
+    v10 = (combined[:, :m] - _midranks(pos)) / n
+    v01 = 1.0 - (combined[:, m:] - _midranks(neg)) / m
+    aucs = v10.mean(axis=1)
+    cov = np.atleast_2d(np.cov(v10)) / m + np.atleast_2d(np.cov(v01)) / n
+    return aucs, cov, m, n
+
+
+def auc(y, score, cl: float = ONE_SIGMA) -> AUC:
+    """The AUC of ``score`` [N] for labels ``y`` [N] (1 signal, 0 background), with the
+    DeLong standard error and a central interval at ``cl`` (normal approximation, clipped
+    to [0, 1]). The value equals ``sklearn.metrics.roc_auc_score``."""
+    cl = validate.real(cl, "cl", low=0.0, high=1.0, low_open=True, high_open=True)
+    scores = np.asarray(score, dtype=float).reshape(1, -1)
+    aucs, cov, m, n = _delong(y, scores)
+    error = float(np.sqrt(max(cov[0, 0], 0.0)))
+    z = norm.ppf(0.5 + cl / 2)
+    value = float(aucs[0])
+    return AUC(value, error, max(value - z * error, 0.0), min(value + z * error, 1.0), cl, m, n)
+
+
+def auc_difference(y, score_a, score_b, cl: float = ONE_SIGMA) -> AUCDifference:
+    """AUC(score_a) − AUC(score_b) measured on the SAME events (y [N], two scores [N]),
+    with the paired DeLong error: the correlation between the two classifiers is taken
+    into account, so the error is much smaller than the two AUC errors added. Use it for
+    every "A beats B"; a difference whose interval contains 0 is not distinguishable."""
+    cl = validate.real(cl, "cl", low=0.0, high=1.0, low_open=True, high_open=True)
+    a = np.asarray(score_a, dtype=float).reshape(-1)
+    b = np.asarray(score_b, dtype=float).reshape(-1)
+    if a.shape != b.shape:
+        raise ValueError(f"score_a {a.shape} and score_b {b.shape} must be measured on the same events")
+    aucs, cov, _, _ = _delong(y, np.stack([a, b]))
+    diff = float(aucs[0] - aucs[1])
+    error = float(np.sqrt(max(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1], 0.0)))
+    z = norm.ppf(0.5 + cl / 2)
+    return AUCDifference(diff, error, diff - z * error, diff + z * error, cl, float(aucs[0]), float(aucs[1]))
+
+
+@dataclass
+class SeedSpread:
+    """A number measured with several seeds: mean, standard deviation between seeds
+    (ddof = 1), standard error of the mean, and the values themselves."""
+
+    mean: float
+    std: float
+    error: float
+    values: tuple
+
+    def __str__(self) -> str:
+        return f"{self.mean:.4f} ± {self.std:.4f} (spread of {len(self.values)} seeds)"
+
+
+def seed_spread(values) -> SeedSpread:
+    """Summarise one quantity measured over seeds (at least two values)."""
+    v = validate.reals(values, "values", ndim=1)
+    if v.size < 2:
+        raise ValueError(f"values: a seed spread needs at least two seeds; got {v.size}")
+    std = float(np.std(v, ddof=1))
+    return SeedSpread(float(v.mean()), std, std / np.sqrt(v.size), tuple(float(x) for x in v))

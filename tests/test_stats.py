@@ -86,3 +86,40 @@ def test_reliability_of_calibrated_and_overconfident_probabilities():
     assert np.allclose(table.fraction, table.mean_prob, atol=0.02)
     with pytest.raises(ValueError, match="prob"):
         stats.reliability_table(truth, prob + 1.0)
+
+
+def test_auc_matches_sklearn_and_its_error_covers_on_toys():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(5)
+    inside, truth = 0, 1 - scipy_stats.norm.cdf(-1 / np.sqrt(2))  # AUC of N(1,1) vs N(0,1)
+    for toy in range(200):
+        y = np.r_[np.ones(300), np.zeros(300)]
+        s = np.r_[rng.normal(1, 1, 300), rng.normal(0, 1, 300)]
+        result = stats.auc(y, s)
+        if toy == 0:
+            assert result.value == pytest.approx(roc_auc_score(y, s))
+        inside += result.low <= truth <= result.high
+    assert 0.6827 - 0.08 < inside / 200 < 0.6827 + 0.08
+
+
+def test_paired_difference_is_tighter_than_the_single_errors_and_says_when_it_is_zero():
+    rng = np.random.default_rng(6)
+    y = np.r_[np.ones(2000), np.zeros(2000)]
+    base = np.r_[rng.normal(1, 1, 2000), rng.normal(0, 1, 2000)]
+    better = base + np.r_[np.full(2000, 0.2), np.zeros(2000)]  # signal shifted up: a better score
+    noisy = base + 0.05 * rng.normal(0, 1, 4000)
+    d = stats.auc_difference(y, better, base)
+    single = stats.auc(y, base).error
+    assert d.error < single and d.significant and d.value > 0
+    same = stats.auc_difference(y, noisy, base)
+    assert abs(same.value) < 3 * same.error + 1e-4
+    with pytest.raises(ValueError, match="same events"):
+        stats.auc_difference(y, base, base[:10])
+
+
+def test_seed_spread():
+    spread = stats.seed_spread([0.90, 0.91, 0.92])
+    assert spread.mean == pytest.approx(0.91) and spread.std == pytest.approx(0.01)
+    with pytest.raises(ValueError, match="values"):
+        stats.seed_spread([0.9])
