@@ -94,9 +94,11 @@ def test_likelihood_ratio_check():
 
 
 def test_missing_value_policy_check():
-    good = {"indicator, fill 0": [1.0, 0.99, 0.98, 0.97, 0.95, 0.98], "mean, no indicator": [1.0, 0.99, 0.9, 0.77, 0.94, 0.93]}
+    good = {"indicator, fill 0": [1.0, 0.99, 0.98, 0.97, 0.95, 0.98],
+            "mean, no indicator": [1.0, 0.99, 0.9, 0.77, 0.94, 0.93]}
     assert check.exercise("3.3", {"results": good})
-    same = {"indicator, fill 0": [1.0, 0.99, 0.9, 0.77, 0.94, 0.93], "mean, no indicator": [1.0, 0.99, 0.9, 0.77, 0.94, 0.93]}
+    same = {"indicator, fill 0": [1.0, 0.99, 0.9, 0.77, 0.94, 0.93],
+            "mean, no indicator": [1.0, 0.99, 0.9, 0.77, 0.94, 0.93]}
     assert not check.exercise("3.3", {"results": same})
 
 
@@ -181,8 +183,6 @@ def test_accuracy_trap_check():
 
 
 def test_double_data_check():
-    from hepcourse import plot
-
     y, p = _scores(40_000)
     scans = [stats.significance_scan(y, p, k * 200, k * 2e5) for k in (1, 2)]
     best, double = (s.loc[s.s_over_sqrt_b.idxmax()] for s in scans)
@@ -201,8 +201,6 @@ def test_symmetry_check():
 
 
 def test_tight_working_point_check():
-    from hepcourse import plot
-
     y, p = _scores(200_000)
     reference = {r: stats.working_point(y, p, rejection=r) for r in (1e3, 1e4)}
     feedback = check.exercise("4.4", {"working_points": reference, "y_all": y, "cnn_all": p})

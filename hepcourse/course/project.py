@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import validate
 from ..config import size
 from ..simulate.dimuon import FEATURES, dimuon_search
 
@@ -27,7 +28,7 @@ BASELINE_AUC = 0.67  # the isolation sum alone
 def training_sample(n: int | None = None) -> pd.DataFrame:
     """Labelled simulation: half Z' (masses 300-1200 GeV), half background; n events
     (default 200k, 50k in smoke mode)."""
-    n = size(200_000, 50_000) if n is None else n
+    n = size(200_000, 50_000) if n is None else validate.count(n, "n")
     return dimuon_search(n, signal_fraction=0.5, signal_mass=(300, 450, 600, 800, 1000, 1200),
                          seed=TRAIN_SEED)
 
@@ -37,10 +38,17 @@ def _test_sample(n: int) -> pd.DataFrame:
                          seed=TEST_SEED)
 
 
+def held_out_size() -> int:
+    """How many events :func:`test_features` gives by default (and
+    :func:`hepcourse.course.check.project` expects): 20k, 5k in smoke mode."""
+    return size(20_000, 5_000)
+
+
 def test_features(n: int | None = None) -> pd.DataFrame:
     """The held-out events to score for :func:`hepcourse.course.check.project`: the classifier
-    inputs and m_μμ, without labels (default 20k events, 5k in smoke mode)."""
-    n = size(20_000, 5_000) if n is None else n
+    inputs and m_μμ, without labels (default :func:`held_out_size` events: 20k, 5k in smoke
+    mode). With another ``n``, pass the same ``n`` to ``check.project``."""
+    n = held_out_size() if n is None else validate.count(n, "n")
     return _test_sample(n)[list(FEATURES) + ["m_mumu"]]
 
 
@@ -62,10 +70,22 @@ def collision_data() -> pd.DataFrame:
 
 def expected_significance(s, b):
     """Asimov discovery significance Z = √(2((s+b) ln(1+s/b) − s)) for s signal and b
-    background events (arrays allowed)."""
-    s, b = np.asarray(s, dtype=float), np.asarray(b, dtype=float)
+    background events (numbers or arrays of shapes that broadcast); Z = 0 where b = 0.
+
+    Raises TypeError for non-numbers and ValueError for NaN, infinite or negative yields
+    and for shapes that do not broadcast, naming ``s`` or ``b``.
+    """
+    for name, given in (("s", s), ("b", b)):
+        if given is None:
+            raise TypeError(f"{name}=None: expected a number of events (or an array of them)")
+    s, b = validate.reals(s, "s", low=0.0), validate.reals(b, "b", low=0.0)
+    try:
+        np.broadcast_shapes(s.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"s has shape {s.shape} and b {b.shape}: they must broadcast "
+                         "(one s per b, or a single number)") from None
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.sqrt(2 * ((s + b) * np.log1p(s / b) - s))
+        z = np.sqrt(np.maximum(2 * ((s + b) * np.log1p(s / b) - s), 0.0))
     return np.where(b > 0, z, 0.0)
 
 

@@ -1,145 +1,58 @@
 """Teaching builds: the student notebooks (solutions removed), slide metadata, and
 offline reveal.js slides.
 
-Conventions in the chapter notebooks:
+The notebook conventions (solution cells, instructor-only notebooks, slide metadata) are
+in :mod:`hepcourse.course.notebooks`, the slides in :mod:`hepcourse.course.slides`; this
+module re-exports both and holds the student build and the command line.
 
-- a problem is a markdown cell ("### Problem N ...") followed by a code cell tagged
-  ``solution`` (and ``hide-input``, so the instructor book shows it folded);
-- a notebook whose metadata holds ``{"hepcourse": {"instructor_only": true}}`` (a solutions
-  notebook) is left out of the student build;
-- every cell carries ``slideshow.slide_type`` metadata: ``##`` headings start a slide,
-  ``###`` headings a sub-slide, solutions are skipped.
-
-Command line (used by the Makefile):
+Command line (used by the Makefile; ``hepcourse student|slides|check-slides`` calls the same
+:func:`main`):
 
     python -m hepcourse.course.teaching normalise notebooks/*.ipynb   # set tags and slide metadata
     python -m hepcourse.course.teaching student . build/student        # student notebooks + book tree
     python -m hepcourse.course.teaching slides EXECUTED_DIR OUT_DIR VENDOR_DIR
     python -m hepcourse.course.teaching check-slides DECK.html [SCREENSHOT.png]  # headless Chromium, no network
+
+``student SRC OUT`` deletes nothing it did not make: OUT gets a ``.hepcourse-student-build``
+marker, and an existing OUT is emptied only if it holds that marker (or is empty). OUT may
+not be SRC, contain SRC, or lie inside SRC except below ``SRC/build/``
+(:mod:`hepcourse.course.folders` has the rules). Exit status: 0 done, 1 failed (a missing
+package, a browser, a file that cannot be written), 2 bad arguments or a refused folder.
+
+Reading and writing notebooks needs ``nbformat`` (the ``book`` or ``test`` extra); it is
+imported only when needed, so ``import hepcourse.course.teaching`` works without it.
 """
 from __future__ import annotations
 
-import ast
+import argparse
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
+from ..files import atomic_write
+from .folders import UnsafeFolderError, check_student_paths, claim
+from .notebooks import (FOLD, PLACEHOLDER, SOLUTION, _nbformat, _require, instructor_only,  # noqa: F401
+                        is_solution, normalise, read, solution_leaks, strip_solutions)
+from .slides import VENDOR_FILES, VENDOR_MARKER, build_slides, check_slides, external_urls  # noqa: F401
 
-SOLUTION = "solution"
-FOLD = "hide-input"
-PLACEHOLDER = (
-    "# YOUR CODE HERE: solve the problem above in this cell.\n"
-    "# (The solution is in the instructor's edition of the course.)\n"
-)
-
-
-def read(path) -> nbformat.NotebookNode:
-    return nbformat.read(str(path), as_version=4)
-
-
-def is_solution(cell) -> bool:
-    return SOLUTION in cell.get("metadata", {}).get("tags", [])
-
-
-def instructor_only(nb) -> bool:
-    return bool(nb.metadata.get("hepcourse", {}).get("instructor_only", False))
-
-
-def strip_solutions(nb) -> tuple[nbformat.NotebookNode, int]:
-    """A copy of ``nb`` with every solution cell replaced by a "your code here" cell.
-    Returns ``(student_notebook, number_of_solutions_removed)``."""
-    student = nbformat.from_dict(nb)
-    removed = 0
-    for cell in student.cells:
-        if not is_solution(cell):
-            continue
-        removed += 1
-        tags = [t for t in cell.metadata.get("tags", []) if t not in (SOLUTION, FOLD)]
-        cell.metadata["tags"] = tags + ["exercise"]
-        if cell.cell_type == "code":
-            cell.source = PLACEHOLDER
-            cell.outputs = []
-            cell.execution_count = None
-        else:
-            cell.source = "*Your answer here.*"
-    return student, removed
-
-
-def _names(source: str) -> tuple[set[str], set[str]]:
-    """(names bound, names read) by a code cell; IPython magics are ignored."""
-    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
-    tree = ast.parse("\n".join(lines))
-    bound, read_ = set(), set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (bound if isinstance(node.ctx, (ast.Store, ast.Del)) else read_).add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-    return bound, read_
-
-
-def solution_leaks(nb) -> list[str]:
-    """Names that a non-solution cell reads but only a solution cell above it defines.
-
-    A student notebook without the solutions must still run, so solution cells have to
-    be self-contained. Returns messages like ``"cell 12 reads 'x' from a solution"``.
-    """
-    defined_outside: set[str] = set()
-    only_in_solutions: set[str] = set()
-    problems = []
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        bound, read_ = _names(cell.source)
-        if is_solution(cell):
-            only_in_solutions |= bound - defined_outside
-            continue
-        for name in sorted((read_ & only_in_solutions) - defined_outside - bound):
-            problems.append(f"cell {index} reads {name!r}, which only a solution cell defines")
-        defined_outside |= bound
-        only_in_solutions -= bound
-    return problems
-
-
-def _heading(cell) -> str:
-    first = cell.source.lstrip().split("\n", 1)[0] if cell.cell_type == "markdown" else ""
-    return first.split(" ", 1)[0] if first.startswith("#") else ""
-
-
-def normalise(nb) -> nbformat.NotebookNode:
-    """Set the teaching metadata in place: solution cells folded (``hide-input``) and
-    skipped in slides; ``#``/``##`` headings start a slide, ``###`` a sub-slide."""
-    for cell in nb.cells:
-        tags = list(cell.metadata.get("tags", []))
-        if is_solution(cell) and cell.cell_type == "code" and FOLD not in tags:
-            cell.metadata["tags"] = tags + [FOLD]
-        heading = _heading(cell)
-        if is_solution(cell):
-            kind = "skip"
-        elif heading in ("#", "##"):
-            kind = "slide"
-        elif heading == "###":
-            kind = "subslide"
-        else:
-            kind = "-"
-        cell.metadata["slideshow"] = {"slide_type": kind}
-    return nb
+STUDENT_MARKER = ".hepcourse-student-build"
 
 
 def write_student_tree(root: Path, out: Path) -> list[Path]:
     """Write the student edition under ``out``: README, book/ (toc without instructor-only
-    notebooks) and notebooks/ with the solutions removed. Returns the notebooks written."""
-    import yaml
+    notebooks) and notebooks/ with the solutions removed. Returns the notebooks written.
 
-    root, out = Path(root), Path(out)
-    if out.exists():
-        shutil.rmtree(out)
-    (out / "notebooks").mkdir(parents=True)
+    ``out`` is claimed first (see :mod:`hepcourse.course.folders`): a folder that is not
+    empty and holds no ``.hepcourse-student-build`` marker, SRC itself, a folder holding
+    SRC, or one inside SRC but not below SRC/build/ raises UnsafeFolderError and nothing
+    is deleted.
+    """
+    nbformat = _nbformat()
+    yaml = _require("yaml", "editing the book's table of contents")
+    root, out = check_student_paths(root, out)
+    claim(out, STUDENT_MARKER, f"python -m hepcourse.course.teaching student {root} {out}")
+    (out / "notebooks").mkdir()
     shutil.copytree(root / "book", out / "book", ignore=shutil.ignore_patterns("_build"))
     shutil.copy(root / "README.md", out / "README.md")
     written, dropped = [], set()
@@ -165,116 +78,90 @@ def write_student_tree(root: Path, out: Path) -> list[Path]:
     return written
 
 
-VENDOR_FILES = {
-    # name in the vendor folder: path inside node_modules
-    "reveal.js": "reveal.js",
-    "require.js": "requirejs/require.js",
-    "jquery.min.js": "jquery/dist/jquery.min.js",
-    "mathjax": "mathjax",
-}
+# --- the command line ------------------------------------------------------------------------
+
+class _UsageError(Exception):
+    """A bad argument found after parsing (a path that does not exist, ...)."""
 
 
-def build_slides(notebooks: list[Path], out: Path, vendor: Path) -> list[Path]:
-    """Convert executed notebooks to reveal.js slide decks in ``out`` that load nothing
-    from the network: reveal.js, require.js, jQuery and MathJax come from ``vendor``
-    (copied to ``out/vendor``). Returns the HTML files written."""
-    from nbconvert import SlidesExporter
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    local = out / "vendor"
-    if local.exists():
-        shutil.rmtree(local)
-    shutil.copytree(vendor, local)
-    (local / "no-mermaid.mjs").write_text("export default { initialize() {} };\n")
-    exporter = SlidesExporter(
-        reveal_url_prefix="vendor/reveal.js",
-        require_js_url="vendor/require.js",
-        jquery_url="vendor/jquery.min.js",
-        mathjax_url="vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
-        mermaid_js_url="./vendor/no-mermaid.mjs",
-        reveal_scroll=True,
-    )
-    written = []
-    for path in notebooks:
-        nb = normalise(read(path))
-        if instructor_only(nb):
-            continue
-        html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
-        target = out / f"{path.stem}.slides.html"
-        target.write_text(html, encoding="utf-8")
-        written.append(target)
-    return written
+def _parser(prog: str | None) -> tuple[argparse.ArgumentParser, dict]:
+    parser = argparse.ArgumentParser(
+        prog=prog or "python -m hepcourse.course.teaching",
+        description="Teaching builds: student notebooks, slide metadata and offline slides.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    normalise_ = sub.add_parser("normalise", help="set the solution tags and slide metadata in place")
+    normalise_.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK.ipynb")
+    student = sub.add_parser("student", help="write the student edition (no solutions) into OUT")
+    student.add_argument("src", type=Path, metavar="SRC", help="the course checkout, e.g. '.'")
+    student.add_argument("out", type=Path, metavar="OUT",
+                         help="a new folder, or one an earlier student build made (e.g. build/student)")
+    slides = sub.add_parser("slides", help="offline reveal.js slides of executed notebooks")
+    slides.add_argument("executed", type=Path, metavar="EXECUTED_DIR")
+    slides.add_argument("out", type=Path, metavar="OUT_DIR")
+    slides.add_argument("vendor", type=Path, metavar="VENDOR_DIR")
+    check = sub.add_parser("check-slides", help="open a deck in headless Chromium, without network")
+    check.add_argument("deck", type=Path, metavar="DECK.html")
+    check.add_argument("screenshot", type=Path, nargs="?", metavar="SCREENSHOT.png")
+    return parser, {"normalise": normalise_, "student": student, "slides": slides, "check-slides": check}
 
 
-def external_urls(html: str) -> list[str]:
-    """Script, stylesheet and module URLs in ``html`` that point off the machine."""
-    import re
-
-    pattern = r"""(?:<script[^>]*\ssrc|<link[^>]*\shref|import\s+\w+\s+from\s*)=?\s*["'](https?:|//)([^"']*)"""
-    return [a + b for a, b in re.findall(pattern, html)]
-
-
-def check_slides(html: Path, screenshot: Path | None = None, slide: int = 2,
-                 browser: str = "chromium") -> dict:
-    """Open a slide deck in headless Chromium with every network request refused (a
-    proxy on a closed port) and report ``{"ready": reveal.js initialised, "slides": number
-    of slides, "screenshot": path}``; optionally save a screenshot of slide ``slide``."""
-    import subprocess
-    import tempfile
-
-    url = Path(html).resolve().as_uri() + f"#/{slide}"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--proxy-server=http://127.0.0.1:9", "--window-size=1280,800",
-             "--virtual-time-budget=10000"]
-    with tempfile.TemporaryDirectory() as profile:
-        dom = subprocess.run([browser, *flags, f"--user-data-dir={profile}", "--dump-dom", url],
-                             capture_output=True, text=True, timeout=120).stdout
-    if screenshot is not None:
-        with tempfile.TemporaryDirectory() as profile:
-            subprocess.run([browser, *flags, f"--user-data-dir={profile}",
-                            f"--screenshot={screenshot}", url],
-                           capture_output=True, text=True, timeout=120)
-    import re
-
-    reveal = re.search(r'<div class="(reveal [^"]*)"', dom)
-    slides_div = dom.split('<div class="slides"', 1)[-1]
-    top_level = len(re.findall(r"<section[^>]*class=\"[^\"]*(?:past|present|future)", slides_div))
-    return {"ready": bool(reveal and "ready" in reveal.group(1).split()),
-            "slides": top_level, "screenshot": screenshot}
-
-
-def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv:
-        print(__doc__)
-        return 2
-    command, args = argv[0], argv[1:]
-    if command == "normalise":
-        for name in args:
-            nb = normalise(read(name))
-            nbformat.write(nb, name)
+def _run(args) -> int:
+    if args.command == "normalise":
+        missing = [str(p) for p in args.notebooks if not p.is_file()]
+        if missing:
+            raise _UsageError(f"no such notebook: {', '.join(missing)}")
+        nbformat = _nbformat()
+        for path in args.notebooks:
+            nb = normalise(read(path))
+            with atomic_write(path) as tmp:
+                nbformat.write(nb, str(tmp))
         return 0
-    if command == "student":
-        root, out = Path(args[0]), Path(args[1])
-        for path in write_student_tree(root, out):
+    if args.command == "student":
+        for path in write_student_tree(args.src, args.out):
             print(f"student notebook: {path}")
         return 0
-    if command == "slides":
-        source, out, vendor = Path(args[0]), Path(args[1]), Path(args[2])
-        for path in build_slides(sorted(source.glob("*.ipynb")), out, vendor):
+    if args.command == "slides":
+        if not args.executed.is_dir():
+            raise _UsageError(f"EXECUTED_DIR {str(args.executed)!r} is not a folder (run `make book` first)")
+        notebooks = sorted(args.executed.glob("*.ipynb"))
+        if not notebooks:
+            raise _UsageError(f"EXECUTED_DIR {str(args.executed)!r} holds no notebooks (*.ipynb)")
+        for path in build_slides(notebooks, args.out, args.vendor):
             print(f"slides: {path}")
         return 0
-    if command == "check-slides":
-        html = Path(args[0])
-        shot = Path(args[1]) if len(args) > 1 else None
-        result = check_slides(html, shot)
-        print(f"{html}: reveal.js ready={result['ready']}, slides={result['slides']}, "
-              f"external URLs={external_urls(html.read_text())}, screenshot={shot}")
-        return 0 if result["ready"] and result["slides"] > 1 else 1
-    print(f"unknown command {command!r}; use normalise, student, slides or check-slides", file=sys.stderr)
-    return 2
+    # check-slides
+    if not args.deck.is_file():
+        raise _UsageError(f"no such slide deck: {str(args.deck)!r}")
+    if shutil.which("chromium") is None:
+        raise FileNotFoundError("check-slides needs the chromium browser (Debian: apt install chromium)")
+    result = check_slides(args.deck, args.screenshot)
+    print(f"{args.deck}: reveal.js ready={result['ready']}, slides={result['slides']}, "
+          f"external URLs={external_urls(args.deck.read_text())}, screenshot={args.screenshot}")
+    return 0 if result["ready"] and result["slides"] > 1 else 1
+
+
+def main(argv=None, prog: str | None = None) -> int:
+    """The command line: ``main(["student", ".", "build/student"])``. Returns the exit
+    status (0 done, 1 failed, 2 bad arguments or a refused folder) and prints a usage
+    message or an error line, never a traceback, for what a user can get wrong.
+    ``prog`` is the command name in the usage message (``hepcourse`` from the main CLI)."""
+    parser, commands = _parser(prog)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse has printed the usage and the error (or --help)
+        return stop.code if isinstance(stop.code, int) else 2
+    name = f"{parser.prog} {args.command}"
+    try:
+        return _run(args)
+    except (_UsageError, UnsafeFolderError) as error:
+        print(commands[args.command].format_usage().rstrip(), file=sys.stderr)
+        print(f"{name}: error: {error}", file=sys.stderr)
+        return 2
+    except (ImportError, OSError, ValueError, subprocess.SubprocessError) as error:
+        # a missing package or browser, an unreadable notebook, a full disk
+        print(f"{name}: error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
