@@ -1,10 +1,12 @@
 """Shared fixtures: an isolated data cache for every test, the shared mirror of real files,
-and a loopback HTTP server that can misbehave on purpose (404, truncation, corruption)."""
+and a loopback HTTP server that can misbehave on purpose (404, truncation, corruption,
+a server dripping one byte at a time)."""
 from __future__ import annotations
 
 import http.server
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -47,14 +49,18 @@ def shared_mirror() -> Path:
 
 
 class LoopbackServer:
-    """Serves ``files`` {name: bytes} on 127.0.0.1; ``mode`` {name: "truncate"|"cut"} makes a
-    file misbehave: "truncate" sends the first half with a matching Content-Length,
-    "cut" announces the full length and closes the connection half-way."""
+    """Serves ``files`` {name: bytes} on 127.0.0.1; ``mode`` {name: "truncate"|"cut"|"drip"}
+    makes a file misbehave: "truncate" sends the first half with a matching Content-Length,
+    "cut" announces the full length and closes the connection half-way, "drip" announces
+    the full length and sends one byte every ``drip_interval`` seconds (so no single read
+    waits long), closing the connection after ``drip_for`` seconds."""
 
     def __init__(self):
         self.files: dict[str, bytes] = {}
         self.mode: dict[str, str] = {}
         self.hits: dict[str, int] = {}
+        self.drip_interval = 0.2
+        self.drip_for = 15.0
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -78,6 +84,19 @@ class LoopbackServer:
                 self.send_header("Content-Length", str(length))
                 self.end_headers()
                 if body_only:
+                    return
+                if mode == "drip":
+                    stop = time.monotonic() + server.drip_for
+                    try:
+                        for i in range(len(payload)):
+                            if time.monotonic() > stop:
+                                break
+                            self.wfile.write(payload[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(server.drip_interval)
+                    except OSError:  # the client gave up
+                        pass
+                    self.close_connection = True
                     return
                 if mode == "cut":
                     self.wfile.write(payload[: len(payload) // 2])
@@ -118,3 +137,24 @@ def closed_port_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def upstream(monkeypatch):
+    """``upstream(name, base)``: make every file of dataset ``name`` come from ``base``
+    (e.g. the loopback server's URL) instead of its real upstream, with network allowed."""
+    import dataclasses
+
+    from hepcourse.data.registry import REGISTRY
+
+    def point(name: str, base: str) -> None:
+        dataset = REGISTRY[name]
+        files = {role: dataclasses.replace(f, urls=(f"{base}/{f.filename}",))
+                 for role, f in dataset.files.items()}
+        replaced = dataclasses.replace(dataset, files=files)
+        for key, value in list(REGISTRY.items()):
+            if value is dataset:
+                monkeypatch.setitem(REGISTRY, key, replaced)
+        monkeypatch.setenv("HEPCOURSE_OFFLINE", "0")
+
+    return point

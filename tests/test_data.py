@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 import warnings
 
 import awkward as ak
@@ -120,8 +119,11 @@ def test_404_is_reported_with_what_to_do(http_server, monkeypatch, isolated_data
 
 def test_no_network_auto_falls_back_with_a_notice(closed_port_url, monkeypatch):
     point_upstream(monkeypatch, "zmumu", closed_port_url)
-    with pytest.warns(data.SimulatedDataWarning, match=r"zmumu: .*SIMULATED twin hepcourse\.simulate\.zmumu"):
+    with pytest.warns(data.SimulatedDataWarning,
+                      match=r"zmumu: .*SIMULATED twin hepcourse\.simulate\.drell_yan\.zmumu") as info:
         events = data.load("zmumu", seed=3)
+    message = str(info[0].message)
+    assert f"upstream {closed_port_url}/{ZMUMU}: ConnectionError" in message
     assert len(events) == 2304
     assert data.source_of(events).startswith("simulated: hepcourse.simulate.drell_yan")
     assert not data.is_real(events)
@@ -253,3 +255,29 @@ def test_cli_fetch_and_doctor(shared_mirror, monkeypatch, capsys):
     assert re.search(r"ttbar_nanoaod\s+\S+\s+not cached; in the mirror", out)
     assert main(["fetch", "nosuchset"]) == 1
     assert "unknown dataset 'nosuchset'" in capsys.readouterr().err
+
+
+# --- the fallback says what was tried and why ----------------------------------------------
+
+def test_fallback_warning_names_every_attempt_and_why(tmp_path, monkeypatch, isolated_data):
+    empty_mirror = tmp_path / "mirror"
+    empty_mirror.mkdir()
+    monkeypatch.setenv("HEPCOURSE_DATA_MIRROR", str(empty_mirror))
+    with pytest.warns(data.SimulatedDataWarning) as info:
+        events = data.load("zmumu", n=40)
+    message = str(info[0].message)
+    assert f"cache {isolated_data}: not there" in message
+    assert f"mirror {empty_mirror}: FileNotFoundError" in message and ZMUMU in message
+    assert "upstream: skipped, HEPCOURSE_OFFLINE is set" in message
+    assert "set HEPCOURSE_DATA_MIRROR" not in message  # it is set: say what to put there
+    assert f"put {ZMUMU} into the mirror {empty_mirror}" in message
+    assert "unset HEPCOURSE_OFFLINE" in message and "hepcourse fetch zmumu" in message
+    assert len(events) == 40 and not data.is_real(events)
+
+
+def test_fallback_warning_suggests_the_mirror_when_it_is_unset():
+    with pytest.warns(data.SimulatedDataWarning) as info:
+        data.load("zmumu", n=40)
+    message = str(info[0].message)
+    assert "mirror: HEPCOURSE_DATA_MIRROR is not set" in message
+    assert f"set HEPCOURSE_DATA_MIRROR to a folder (or http URL) holding {ZMUMU}" in message

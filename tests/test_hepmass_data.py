@@ -136,3 +136,85 @@ def test_simulated_splits_use_different_streams():
     assert not np.allclose(train["f0"].to_numpy(), test["f0"].to_numpy())
     assert list(hm.simulate("test", n=10, columns=["f26", "mass"]).columns) == ["f26", "mass"]
     assert hm.DEFAULT_N == {"train": 1_000_000, "test": 500_000}
+
+
+# --- the mass selection runs in pyarrow (predicate pushdown) --------------------------------
+
+def reference_selection(frame: pd.DataFrame, masses, n=None, columns=None) -> pd.DataFrame:
+    """The former implementation: read every row, then filter in pandas."""
+    keep = np.isin(frame["mass"].to_numpy(), np.asarray(masses, dtype=np.float32))
+    selected = frame.loc[keep].reset_index(drop=True)
+    selected = selected.iloc[:n] if n is not None else selected
+    return selected[columns or COLUMNS]
+
+
+@pytest.fixture
+def many_row_groups(tmp_path):
+    """A HEPMASS Parquet file of 5000 rows in row groups of 128 (order matters)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    _, frame = uci_csv_gz(5000, seed=9)
+    frame = frame.astype(np.float32)
+    path = tmp_path / "hepmass-many.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=128)
+    return path, frame
+
+
+@pytest.mark.parametrize("masses, n, columns", [
+    ([1000], None, None), ([500, 1500], None, None), ([1000.0], 37, None),
+    (np.array([750, 1250], np.float32), 700, ["label", "f3"]), (1250, 1, ["f26"]),
+    ([1000], 10**6, ["label"]), ([999], None, None)])
+def test_mass_selection_is_identical_to_the_pandas_filter(masses, n, columns, many_row_groups,
+                                                          monkeypatch):
+    path, frame = many_row_groups
+
+    def no_full_read(*args, **kwargs):
+        raise AssertionError("the mass selection read the whole file into a table first")
+
+    monkeypatch.setattr(hm.pq, "ParquetFile", no_full_read)
+    got = hm.read_parquet(path, n=n, columns=columns, masses=masses)
+    expected = reference_selection(frame, np.atleast_1d(masses), n, columns)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_mass_selection_through_load(tiny_hepmass):
+    _, frames = tiny_hepmass
+    got = data.load("hepmass", split="train", source="real", masses=[500, 1250], n=123,
+                    columns=["label", "f0"])
+    expected = reference_selection(frames["train"].astype(np.float32), [500, 1250], 123,
+                                   ["label", "f0"])
+    pd.testing.assert_frame_equal(got, expected)
+
+
+@pytest.mark.parametrize("options, error", [
+    ({"n": -5}, ValueError), ({"n": 0}, ValueError), ({"n": 1.5}, ValueError),
+    ({"n": "10"}, TypeError), ({"masses": []}, ValueError), ({"masses": ["heavy"]}, TypeError),
+    ({"masses": [-1]}, ValueError), ({"nn": 3}, ValueError)])
+def test_bad_options_fail_before_any_download(options, error, tiny_hepmass, http_server,
+                                              isolated_data):
+    for source in ("real", "auto"):
+        with pytest.raises(error):
+            data.load("hepmass", split="train", source=source, **options)
+    assert http_server.hits == {} and not isolated_data.exists()
+
+
+def test_parquet_cache_gets_the_umask_mode_and_orphans_go(tiny_hepmass, isolated_data):
+    import stat
+    import subprocess
+
+    data.fetch("hepmass")
+    process = subprocess.Popen(["true"])
+    process.wait()
+    orphan = isolated_data / f".hepmass-all_train.parquet.{process.pid}.abcdef01.part"
+    orphan.write_bytes(b"half a parquet file")
+    old = os.umask(0o022)
+    try:
+        data.load("hepmass", split="train", source="real", n=5)
+    finally:
+        os.umask(old)
+    parquet = isolated_data / "hepmass-all_train.parquet"
+    assert stat.S_IMODE(parquet.stat().st_mode) == 0o644  # was 0600 (mkstemp)
+    assert not orphan.exists()
+    assert sorted(p.name for p in isolated_data.iterdir()) == [
+        "all_test.csv.gz", "all_train.csv.gz", "hepmass-all_train.parquet"]

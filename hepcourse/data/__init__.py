@@ -8,32 +8,42 @@ a mirror for rooms without network, and seeded simulated twins.
 >>> events = data.load("zmumu", source="simulated", seed=1)
 
 ``source="auto"`` tries the cache, then ``HEPCOURSE_DATA_MIRROR``, then the upstream URLs,
-and only then the simulated twin, with a :class:`SimulatedDataWarning` naming it.
+and only then the simulated twin, with a :class:`SimulatedDataWarning` naming every
+attempt and why it failed. Each load also logs a one-line notice of its source (INFO on
+the ``"hepcourse.data"`` logger, shown on stdout unless you configure the ``"hepcourse"``
+logger yourself; see :mod:`hepcourse.data.log`), and tags the result:
+``result.attrs["source"]``, read with :func:`source_of`.
 """
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 
+from . import download
 from .download import (
+    DataCacheError,
     DataError,
     DataHashError,
     DataUnavailableError,
+    DownloadTimeoutError,
     cache_dir,
     cached_path,
     fetch_file,
     mirror,
 )
-from . import download
+from .log import notice
 from .registry import REGISTRY, DataFile, Dataset, get, names
 
 SOURCES = ("auto", "real", "simulated")
 
 __all__ = [
-    "REGISTRY", "SOURCES", "DataError", "DataFile", "DataHashError", "DataUnavailableError",
-    "Dataset", "SimulatedDataWarning", "cache_dir", "fetch", "get", "is_cached", "is_real", "load",
-    "mirror", "names", "source_of",
+    "REGISTRY", "SOURCES", "DataCacheError", "DataError", "DataFile", "DataHashError",
+    "DataUnavailableError", "Dataset", "DownloadTimeoutError", "SimulatedDataWarning",
+    "cache_dir", "fetch", "get", "is_cached", "is_real", "load", "mirror", "names", "source_of",
 ]
+
+log = logging.getLogger(__name__)
 
 
 class SimulatedDataWarning(UserWarning):
@@ -46,15 +56,23 @@ def load(name: str, source: str = "auto", **options):
     source: ``"auto"`` real data if it can be had (cache → mirror → upstream), else the
     simulated twin with a warning; ``"real"`` never falls back (raises
     :class:`DataUnavailableError` saying how to get the file); ``"simulated"`` the twin.
-    options: passed to the dataset's reader and simulator (e.g. ``n``, ``seed``, ``split``).
+    options: the dataset's options (``get(name).options``, e.g. ``n``, ``seed``,
+    ``split``), the same whichever source is used; the reader ignores those only the
+    simulator uses (``seed``) and vice versa. Any other keyword is a ValueError listing
+    the options, raised before anything is read; so is a bad ``HEPCOURSE_*`` setting
+    (for "auto" and "real"), which never leads to the simulated twin.
     Returns what the dataset's reader returns (awkward array, DataFrame, ...), with
     ``.attrs["source"]`` saying where it came from (also :func:`source_of`).
     """
     dataset = get(name)
     if source not in SOURCES:
         raise ValueError(f"source={source!r} is not one of {SOURCES}")
+    dataset.check_options(options)
     if source == "simulated":
-        return _simulated(dataset, options)
+        result = _simulated(dataset, options)
+        notice(log, "%s <- %s", name, source_of(result))
+        return result
+    current = download.settings()  # a bad setting is an error here, never a fallback
     origins: list[str] = []
 
     def get_file(role: str) -> Path:
@@ -74,26 +92,35 @@ def load(name: str, source: str = "auto", **options):
         if source == "real" or dataset.simulator is None:
             why = ("source='real' never falls back to simulation" if source == "real"
                    else f"{name!r} has no simulated twin")
-            raise DataUnavailableError(f"dataset {name!r} ({why}): {err}") from None
-        first = str(err).splitlines()[0]
-        warnings.warn(
-            f"{name}: the real data is not available ({first}); using the SIMULATED twin "
-            f"{dataset.simulator.replace(':', '.')}. Set HEPCOURSE_DATA_MIRROR or run "
-            f"`hepcourse fetch {name}` to use the real data.",
-            SimulatedDataWarning,
-            stacklevel=2,
-        )
+            raise DataUnavailableError(f"dataset {name!r} ({why}): {err}",
+                                       filename=err.filename, attempts=err.attempts) from None
+        warnings.warn(_fallback_message(dataset, err, current), SimulatedDataWarning,
+                      stacklevel=2)
         return _simulated(dataset, options)
     label = "real data: " + "; ".join(origins)
     _tag(result, label)
-    print(f"hepcourse.data: {name} <- {label}")
+    notice(log, "%s <- %s", name, label)
     return result
+
+
+def _fallback_message(dataset: Dataset, err: DataUnavailableError, current) -> str:
+    file = next((f for f in dataset.files.values() if f.filename == err.filename), None)
+    tried = "; ".join(err.attempts) if err.attempts else str(err).splitlines()[0]
+    hint = (download.how_to_get(file, dataset.name, current) if file is not None
+            else f"run `hepcourse fetch {dataset.name}`")
+    return (f"{dataset.name}: the real data is not available, so this is the SIMULATED twin "
+            f"{_twin(dataset)}. Tried for {err.filename}: {tried}. "
+            f"To use the real data: {hint}.")
+
+
+def _twin(dataset: Dataset) -> str:
+    return dataset.simulator.replace(":", ".")
 
 
 def _simulated(dataset: Dataset, options: dict):
     result = dataset.simulate(**options)
     extra = ", ".join(f"{k}={v!r}" for k, v in options.items())
-    _tag(result, f"simulated: {dataset.simulator.replace(':', '.')}({extra})")
+    _tag(result, f"simulated: {_twin(dataset)}({extra})")
     return result
 
 

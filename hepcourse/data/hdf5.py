@@ -23,8 +23,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import os
-import tempfile
+import logging
 import time
 from pathlib import Path
 
@@ -32,10 +31,13 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from ..files import atomic_write, remove_orphans
 from .download import DataError, cache_dir
+from .log import notice
 
 FORMAT = "hepcourse-images"
 FORMAT_VERSION = 1
+log = logging.getLogger(__name__)
 
 __all__ = ["FORMAT", "ImageFileError", "cached_images", "cached_images_path", "load_images",
            "save_images"]
@@ -85,36 +87,28 @@ def save_images(path, sample=None, *, images=None, labels=None, truth=None, attr
     path.parent.mkdir(parents=True, exist_ok=True)
     n = len(labels)
     chunk = max(1, min(int(chunk_events), n))
-    options = dict(compression="gzip", compression_opts=int(level), shuffle=True) if level else {}
-    handle, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
-    os.close(handle)
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format"] = FORMAT
-            f.attrs["format_version"] = FORMAT_VERSION
-            f.attrs["created_with"] = _created_with()
-            f.attrs["provenance"] = provenance
-            ds = f.create_dataset("images", data=images, chunks=(chunk,) + images.shape[1:], **options)
-            ds.attrs["unit"] = (attrs or {}).get("unit", "GeV")
-            ds.attrs["quantity"] = (attrs or {}).get("quantity", "transverse energy E_T per tower")
-            ds.attrs["axes"] = json.dumps((attrs or {}).get("axes", ["event", "channel", "eta", "phi"]))
-            for edges in ("eta_edges", "phi_edges"):
-                if attrs and edges in attrs:
-                    ds.attrs[edges] = np.asarray(attrs[edges], dtype=np.float64)
-            lab = f.create_dataset("labels", data=labels, chunks=(max(chunk, min(n, 65536)),), **options)
-            lab.attrs["meaning"] = "1 = signal, 0 = background"
-            group = f.create_group("truth")
-            group.attrs["columns"] = json.dumps([str(c) for c in truth.columns])
-            for column in truth.columns:
-                group.create_dataset(str(column), data=truth[column].to_numpy(),
-                                     chunks=(max(chunk, min(n, 65536)),), **options)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private; a cache file is for everyone
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    options = {"compression": "gzip", "compression_opts": int(level), "shuffle": True} if level else {}
+    remove_orphans(path)
+    # atomic_write: the umask's permissions, and no half file on failure
+    with atomic_write(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["format"] = FORMAT
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["created_with"] = _created_with()
+        f.attrs["provenance"] = provenance
+        ds = f.create_dataset("images", data=images, chunks=(chunk,) + images.shape[1:], **options)
+        ds.attrs["unit"] = (attrs or {}).get("unit", "GeV")
+        ds.attrs["quantity"] = (attrs or {}).get("quantity", "transverse energy E_T per tower")
+        ds.attrs["axes"] = json.dumps((attrs or {}).get("axes", ["event", "channel", "eta", "phi"]))
+        for edges in ("eta_edges", "phi_edges"):
+            if attrs and edges in attrs:
+                ds.attrs[edges] = np.asarray(attrs[edges], dtype=np.float64)
+        lab = f.create_dataset("labels", data=labels, chunks=(max(chunk, min(n, 65536)),), **options)
+        lab.attrs["meaning"] = "1 = signal, 0 = background"
+        group = f.create_group("truth")
+        group.attrs["columns"] = json.dumps([str(c) for c in truth.columns])
+        for column in truth.columns:
+            group.create_dataset(str(column), data=truth[column].to_numpy(),
+                                 chunks=(max(chunk, min(n, 65536)),), **options)
     return path
 
 
@@ -190,7 +184,8 @@ def cached_images(**options):
     The file lives in ``hepcourse.data.cache_dir()/simulated/`` under a name derived from
     the options (with defaults filled in) and the simulator version, so different options
     never share a file and a changed simulator never reuses an old one. A damaged cache file
-    is replaced. Prints which of the two happened.
+    is replaced. Says which of the two happened in a one-line notice (logging, INFO, see
+    :mod:`hepcourse.data.log`).
     """
     from ..simulate.calorimeter import images as simulate
 
@@ -199,17 +194,16 @@ def cached_images(**options):
         try:
             sample = load_images(path)
         except (ImageFileError, OSError, KeyError, ValueError) as err:
-            print(f"hepcourse.data: the cached {path.name} is unreadable ({err}); simulating again")
+            notice(log, "the cached %s is unreadable (%s); simulating again", path.name, err)
         else:
-            print(f"hepcourse.data: images <- cache {path}")
+            notice(log, "images <- cache %s", path)
             return sample
     began = time.perf_counter()
     sample = simulate(**options)
     save_images(path, sample)
     sample.attrs["file"] = str(path)
-    print(f"hepcourse.data: images <- simulated {len(sample)} events in "
-          f"{time.perf_counter() - began:.1f} s, cached to {path} "
-          f"({path.stat().st_size / 1e6:.1f} MB)")
+    notice(log, "images <- simulated %d events in %.1f s, cached to %s (%.1f MB)", len(sample),
+           time.perf_counter() - began, path, path.stat().st_size / 1e6)
     return sample
 
 

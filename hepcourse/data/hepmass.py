@@ -5,7 +5,10 @@ with the header ``# label,f0,...,f26,mass``. Parsing such a CSV takes a while ev
 fast multithreaded reader, so the first read writes a columnar copy,
 ``hepmass-<name>.parquet``, next to the cached CSV, and later reads load that copy
 (float32 columns, read in a fraction of the time). The copy is written to a temporary
-name and renamed (atomic), and it is used only while it is newer than its CSV.
+name and renamed (:func:`hepcourse.files.atomic_write`: atomic, with the umask's
+permissions), and it is used only while it is newer than its CSV. A mass selection
+(``masses=[1000]``) is applied by pyarrow while reading (predicate pushdown), so the
+rows of other masses never reach pandas.
 
 >>> from hepcourse import data
 >>> train = data.load("hepmass", split="train")          # real if cached/mirrored, else simulated
@@ -15,24 +18,28 @@ name and renamed (atomic), and it is used only while it is newer than its CSV.
 from __future__ import annotations
 
 import gzip
-import os
-import tempfile
+import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
+from .. import validate
+from ..files import atomic_write, remove_orphans
 from ..simulate.resonant_ttbar import COLUMNS, FEATURES, MASSES
 from ..simulate.resonant_ttbar import hepmass as _simulate_events
+from .log import notice
 
 SPLITS = ("train", "test")
 DEFAULT_N = {"train": 1_000_000, "test": 500_000}
 """Simulated events per split when ``n`` is not given (the real files hold 7M and 3.5M)."""
 
 _SCHEMA = pa.schema([(name, pa.float32()) for name in COLUMNS])
+log = logging.getLogger(__name__)
 
 
 def _check_split(split: str) -> int:
@@ -93,21 +100,41 @@ def cached_parquet(csv_path) -> Path:
     target = parquet_path(csv_path)
     if target.is_file() and target.stat().st_mtime_ns >= csv_path.stat().st_mtime_ns:
         return target
+    notice(log, "parsing %s once into its Parquet copy %s", csv_path.name, target)
     table = _read_csv_table(csv_path)
-    handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(handle)
-    try:
+    remove_orphans(target)
+    with atomic_write(target) as tmp:
         # floats barely compress (snappy saves ~1%) and uncompressed pages read ~5x faster
         pq.write_table(table, tmp, compression="none", row_group_size=1 << 20)
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return target
 
 
-def read_parquet(path, n: int | None = None, columns=None) -> pd.DataFrame:
-    """Read the first n rows (all when None) of a HEPMASS Parquet file, as float32."""
+def _check_masses(masses) -> pa.Array | None:
+    if masses is None:
+        return None
+    values = np.atleast_1d(validate.reals(masses, "masses", low=0.0, low_open=True))
+    if values.ndim != 1 or not values.size:
+        raise ValueError(f"masses={masses!r}: expected one or more masses in GeV, e.g. [1000]")
+    return pa.array(values.astype(np.float32))  # compared as float32, like the column
+
+
+def read_parquet(path, n: int | None = None, columns=None, masses=None) -> pd.DataFrame:
+    """Read the first n rows (all when None) of a HEPMASS Parquet file, as float32.
+
+    masses: keep only rows whose ``mass`` (GeV) is one of these; the selection runs in
+    pyarrow while reading (predicate pushdown), and n then counts the selected rows.
+    """
     columns = _check_columns(columns)
+    n = validate.optional_count(n, "n", what="a whole number of rows (or None for all)")
+    wanted = _check_masses(masses)
+    if wanted is not None:
+        source = pads.dataset(path, format="parquet")
+        selection = pads.field("mass").isin(wanted)
+        if n is None:
+            table = source.to_table(columns=columns, filter=selection)
+        else:
+            table = source.head(n, columns=columns, filter=selection)
+        return table.to_pandas()
     file = pq.ParquetFile(path, memory_map=True)
     if n is None or n >= file.metadata.num_rows:
         table = file.read(columns=columns)
@@ -122,15 +149,8 @@ def read_parquet(path, n: int | None = None, columns=None) -> pd.DataFrame:
     return table.to_pandas()
 
 
-def _filter_masses(frame: pd.DataFrame, masses) -> pd.DataFrame:
-    if masses is None:
-        return frame
-    keep = np.isin(frame["mass"].to_numpy(), np.asarray(masses, dtype=np.float32))
-    return frame.loc[keep].reset_index(drop=True)
-
-
-def read(get, split: str = "train", n: int | None = None, columns=None, masses=None,
-         **simulation_only) -> pd.DataFrame:
+def read(get, split: str = "train", n: int | None = None, columns=None, masses=None, *,
+         seed=None, signal_fraction=None) -> pd.DataFrame:
     """The real HEPMASS ``split`` ("train": 7M rows, "test": 3.5M rows).
 
     get: the registry's file getter (``get("train") -> Path`` of the verified CSV).
@@ -138,21 +158,15 @@ def read(get, split: str = "train", n: int | None = None, columns=None, masses=N
     columns: a subset of ``label, f0..f26, mass`` (all when None).
     masses: keep only rows whose mass column is one of these (GeV), e.g. ``[1000]`` for
     the signal at 1000 GeV and the background events labelled with 1000 GeV.
-    Options of the simulated twin (``seed``, ``signal_fraction``) are accepted and ignored.
+    ``seed`` and ``signal_fraction`` are options of the simulated twin, ignored here.
     Returns a DataFrame of float32 columns, read from the Parquet cache (written on the
     first call).
     """
     _check_split(split)
     columns = _check_columns(columns)
-    if n is not None and (int(n) != n or n < 1):
-        raise ValueError(f"n={n!r}: the number of rows must be a positive integer or None")
-    path = cached_parquet(get(split))
-    wanted = columns if masses is None or "mass" in columns else [*columns, "mass"]
-    if masses is None:
-        return read_parquet(path, n=n, columns=wanted)
-    frame = _filter_masses(read_parquet(path, columns=wanted), masses)
-    frame = frame.iloc[:n] if n is not None else frame
-    return frame[columns]
+    n = validate.optional_count(n, "n", what="a whole number of rows (or None for all)")
+    _check_masses(masses)
+    return read_parquet(cached_parquet(get(split)), n=n, columns=columns, masses=masses)
 
 
 def simulate(split: str = "train", n: int | None = None, masses=MASSES, seed: int = 0,
@@ -164,8 +178,9 @@ def simulate(split: str = "train", n: int | None = None, masses=MASSES, seed: in
     """
     index = _check_split(split)
     columns = _check_columns(columns)
-    n = DEFAULT_N[split] if n is None else n
-    stream = int(np.random.SeedSequence([int(seed), index]).generate_state(1)[0])
+    n = DEFAULT_N[split] if n is None else validate.count(n, "n", what="a whole number of events")
+    base = validate.seed_int(seed)  # an int ≥ 0, or drawn from a numpy Generator
+    stream = int(np.random.SeedSequence([base, index]).generate_state(1)[0])
     frame = _simulate_events(n, masses=masses, seed=stream, signal_fraction=signal_fraction)
     return frame if columns == list(COLUMNS) else frame[columns]
 

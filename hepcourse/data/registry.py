@@ -8,11 +8,18 @@ only when used, so importing the registry is cheap.
 Reader contract: ``reader(get, **options)`` where ``get(role) -> pathlib.Path`` fetches
 (or finds in the cache) the file of that role, e.g. ``get("events")``.
 Simulator contract: ``simulator(**options)`` returns the same type and schema as the reader.
+``Dataset.options`` lists the keywords :func:`hepcourse.data.load` accepts for a dataset:
+the union of what its reader and its simulator take. A reader takes the simulator's
+options explicitly and ignores them; :meth:`Dataset.simulate` passes the simulator only
+the options it takes (``branches`` selects fields of the simulated array).
 """
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass, field
+
+from .. import validate
 
 SKHEP_TESTDATA = (
     "https://github.com/scikit-hep/scikit-hep-testdata/raw/v0.6.7/src/skhep_testdata/data/"
@@ -48,21 +55,47 @@ class Dataset:
     simulator: str | None = None
     notes: str = ""
     aliases: tuple[str, ...] = field(default=())
+    options: tuple[str, ...] = field(default=())
+
+    def check_options(self, options: dict) -> None:
+        """Raise ValueError naming the allowed options when ``options`` holds another."""
+        validate.options(options, self.options, f"dataset {self.name!r}")
 
     def read(self, get, **options):
         """Read the real files; ``get(role)`` returns the local path of a file."""
+        self.check_options(options)
         return _resolve(self.reader)(get, **options)
 
     def simulate(self, **options):
-        """Produce the simulated twin (same schema as :meth:`read`)."""
+        """Produce the simulated twin (same schema as :meth:`read`).
+
+        Options only the reader takes are not passed to the simulator; ``branches`` (a
+        list of field names) then selects those fields of the simulated array.
+        """
         if self.simulator is None:
             raise ValueError(f"dataset {self.name!r} has no simulated twin")
-        return _resolve(self.simulator)(**options)
+        self.check_options(options)
+        simulator = _resolve(self.simulator)
+        takes = set(inspect.signature(simulator).parameters)
+        result = simulator(**{k: v for k, v in options.items() if k in takes})
+        branches = options.get("branches")
+        if "branches" not in takes and branches is not None:
+            result = _select_fields(result, branches, self.name)
+        return result
 
 
 def _resolve(target: str):
     module, _, function = target.partition(":")
     return getattr(importlib.import_module(module), function)
+
+
+def _select_fields(result, branches, name: str):
+    wanted = [branches] if isinstance(branches, str) else list(branches)
+    missing = [b for b in wanted if b not in result.fields]
+    if missing:
+        raise ValueError(f"branches {missing} are not in the simulated twin of {name!r}; "
+                         f"it has {result.fields}")
+    return result[wanted]
 
 
 def _skhep(filename: str, sha256: str, size: int) -> DataFile:
@@ -94,6 +127,7 @@ register(Dataset(
     licence="BSD-3-Clause (scikit-hep-testdata); CMS data released as open data",
     reader="hepcourse.data.root:read_zmumu",
     simulator="hepcourse.simulate.drell_yan:zmumu",
+    options=("n", "seed", "signal_fraction", "mass_range"),
 ))
 
 register(Dataset(
@@ -107,6 +141,7 @@ register(Dataset(
     licence="BSD-3-Clause (scikit-hep-testdata)",
     reader="hepcourse.data.root:read_hzz",
     simulator="hepcourse.simulate.higgs_4l:hzz",
+    options=("n", "branches", "seed"),
 ))
 
 register(Dataset(
@@ -122,6 +157,7 @@ register(Dataset(
     simulator=None,
     notes="no simulated twin: a NanoAOD event holds ~950 branches",
     aliases=("nanoaod",),
+    options=("n", "branches"),
 ))
 
 register(Dataset(
@@ -143,6 +179,7 @@ register(Dataset(
     licence="CC BY 4.0 (UCI Machine Learning Repository)",
     reader="hepcourse.data.hepmass:read",
     simulator="hepcourse.data.hepmass:simulate",
+    options=("split", "n", "columns", "masses", "seed", "signal_fraction"),
 ))
 
 
