@@ -250,7 +250,7 @@ def _teaching(args, rest) -> int:
     from .course import teaching
 
     values = [str(getattr(args, field)) for field in args.fields if getattr(args, field) is not None]
-    return teaching.main([args.command, *values])
+    return teaching.main([args.command, *values], prog="hepcourse")
 
 
 def _folder(text: str) -> Path:
@@ -291,7 +291,7 @@ def parser() -> argparse.ArgumentParser:
     student = command("student", _teaching,
                       "write the student edition: notebooks without solutions, book tree")
     student.add_argument("src", metavar="SRC", type=_folder, help="the course checkout, e.g. .")
-    student.add_argument("out", metavar="OUT", help="output folder (replaced), e.g. build/student")
+    student.add_argument("out", metavar="OUT", help="a new folder, or one an earlier student build made (it is replaced), e.g. build/student")
     slides = command("slides", _teaching, "offline reveal.js slides of executed notebooks")
     slides.add_argument("executed", metavar="EXECUTED_DIR", type=_folder,
                         help="folder of executed notebooks")
