@@ -32,6 +32,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import validate
+from .files import atomic_write
+
 __all__ = ["model_size", "onnx_logits", "onnx_predict", "onnx_session", "quantize_int8",
            "quantize_onnx_int8", "to_onnx"]
 
@@ -59,8 +62,8 @@ def to_onnx(model: nn.Module, path, example=None, *, opset: int = 18, dynamo: bo
     """
     import onnx
 
+    opset = validate.count(opset, "opset")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     model = copy.deepcopy(model).to("cpu").eval()
     x = _example_input(model, example)
     if dynamo is None:
@@ -71,18 +74,21 @@ def to_onnx(model: nn.Module, path, example=None, *, opset: int = 18, dynamo: bo
         level = quiet.level
         quiet.setLevel(logging.ERROR)
         try:
-            if dynamo:
-                batch = torch.export.Dim("batch", min=1)
-                torch.onnx.export(model, (x,), str(path), input_names=["x"], output_names=["logits"],
-                                  dynamic_shapes=({0: batch},), opset_version=opset, dynamo=True,
-                                  external_data=False, verbose=False)
-            else:
-                torch.onnx.export(model, (x,), str(path), input_names=["x"], output_names=["logits"],
-                                  dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}},
-                                  opset_version=opset, dynamo=False)
+            with atomic_write(path) as tmp:  # a checked file or none under the final name
+                if dynamo:
+                    batch = torch.export.Dim("batch", min=1)
+                    torch.onnx.export(model, (x,), str(tmp), input_names=["x"],
+                                      output_names=["logits"], dynamic_shapes=({0: batch},),
+                                      opset_version=opset, dynamo=True, external_data=False,
+                                      verbose=False)
+                else:
+                    torch.onnx.export(model, (x,), str(tmp), input_names=["x"],
+                                      output_names=["logits"],
+                                      dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}},
+                                      opset_version=opset, dynamo=False)
+                onnx.checker.check_model(str(tmp))
         finally:
             quiet.setLevel(level)
-    onnx.checker.check_model(str(path))
     return path
 
 
@@ -99,17 +105,22 @@ def onnx_session(path):
 
 
 def onnx_logits(model, X, batch_size: int = 4096) -> np.ndarray:
-    """Raw outputs of an ONNX model (a path or a session) for X [N, ...]: float32 [N, ...]."""
+    """Raw outputs of an ONNX model (a path or a session) for X [N, ...]: float32 [N, ...],
+    computed in batches of ``batch_size`` rows (a whole number ≥ 1)."""
+    batch_size = validate.count(batch_size, "batch_size")
     session = model if hasattr(model, "run") else onnx_session(model)
     name = session.get_inputs()[0].name
     X = np.asarray(X, dtype=np.float32)
+    if X.ndim < 1:
+        raise ValueError(f"X must have shape [N, ...]; got a scalar {X.shape}")
     out = [session.run(None, {name: X[s:s + batch_size]})[0] for s in range(0, len(X), batch_size)]
     return np.concatenate(out) if out else np.zeros((0, 1), np.float32)
 
 
 def onnx_predict(model, X, batch_size: int = 4096) -> np.ndarray:
     """Scores of an ONNX model (a path or a session) for X, as ``hepcourse.train.predict``
-    gives them: sigmoid probabilities [N] for one output, softmax [N, C] for several."""
+    gives them: sigmoid probabilities [N] for one output, softmax [N, C] for several
+    (float32), in batches of ``batch_size`` rows."""
     z = onnx_logits(model, X, batch_size).astype(np.float64)
     if z.ndim == 1 or z.shape[1] == 1:
         return (1.0 / (1.0 + np.exp(-z.reshape(-1)))).astype(np.float32)
@@ -143,12 +154,12 @@ def quantize_onnx_int8(path, out_path) -> Path:
     path, out_path = Path(path), Path(out_path)
     if not path.is_file():
         raise FileNotFoundError(f"no ONNX file at {path}; write one with hepcourse.export.to_onnx")
-    out_path.parent.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger()  # the quantizer advises pre-processing through the root logger
     level = root.level
     root.setLevel(logging.ERROR)
     try:
-        quantize_dynamic(str(path), str(out_path), weight_type=QuantType.QInt8)
+        with atomic_write(out_path) as tmp:
+            quantize_dynamic(str(path), str(tmp), weight_type=QuantType.QInt8)
     finally:
         root.setLevel(level)
     return out_path

@@ -1,4 +1,7 @@
 """The CNN, its checkpoints, ONNX export and int8 quantization (chapter 4)."""
+import os
+import stat
+
 import numpy as np
 import pytest
 import torch
@@ -77,17 +80,27 @@ def test_onnx_scores_match_torch(trained, sample, tmp_path):
     np.testing.assert_allclose(export.onnx_predict(path, sample.images), torch_scores, atol=1e-5, rtol=0)
     with pytest.raises(FileNotFoundError, match="no ONNX file"):
         export.onnx_predict(tmp_path / "missing.onnx", sample.images)
+    # written atomically: no temporary file left, the umask's permissions
+    assert [p.name for p in tmp_path.iterdir()] == ["cnn.onnx"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
 
 
 def test_int8_quantization_runs_and_shrinks(trained, sample, tmp_path):
     model, _, _ = trained
+    before = {k: v.clone() for k, v in model.state_dict().items()}
     quantized = export.quantize_int8(model)
     scores = predict(quantized, sample.images)
     reference = predict(model, sample.images)
     assert scores.shape == reference.shape and np.isfinite(scores).all()
     assert np.abs(scores - reference).max() < 0.05
     assert export.model_size(quantized) < 0.5 * export.model_size(model)
-    assert predict(model, sample.images) is not None and isinstance(model.head[0], torch.nn.Linear)
+    # the original model is untouched: same float32 weights, same scores
+    after = model.state_dict()
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+    assert isinstance(model.head[0], torch.nn.Linear) and model.head[0].weight.dtype == torch.float32
+    np.testing.assert_array_equal(predict(model, sample.images), reference)
     onnx_path = export.to_onnx(model, tmp_path / "cnn.onnx")
     q_path = export.quantize_onnx_int8(onnx_path, tmp_path / "cnn-int8.onnx")
     q_scores = export.onnx_predict(q_path, sample.images)

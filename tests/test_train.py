@@ -138,8 +138,13 @@ def test_schedules(schedule):
     h = fit(new_model(), (X, y), (X[:500], y[:500]), epochs=3, batch_size=500, lr=1e-2,
             schedule=schedule, progress=False)
     lrs = [e["lr"] for e in h.epochs]
-    if schedule in ("onecycle", "cosine"):
-        assert lrs[-1] < 1e-2 / 20
+    if schedule in ("onecycle", "cosine"):  # per batch: past the warm-up, then annealed
+        assert lrs[0] > lrs[1] > lrs[2] and lrs[-1] < 1e-2 / 20
+        assert lrs[0] > 0.5e-2
+    if schedule == "plateau":  # per epoch: the peak, or a tenth of it, a hundredth, ...
+        assert lrs[0] == pytest.approx(1e-2)
+        assert all(any(lr == pytest.approx(1e-2 / 10**k) for k in range(4)) for lr in lrs)
+        assert all(a >= b for a, b in zip(lrs, lrs[1:]))
     if schedule is None:
         assert lrs == [1e-2] * 3
 
@@ -176,10 +181,8 @@ def test_onecycle_shape():
     assert all(a >= b for a, b in zip(grid[peak:], grid[peak + 1:]))
 
 
-def test_weights_and_default_lr():
-    X, y = blobs(4000)
-    w = np.ones(len(y), np.float32)
-    fit(new_model(), (X, y, w), (X, y, w), epochs=1, progress=False)
+def test_default_lr():
+    # (per-sample and class weights: tests/test_train_losses.py)
     assert default_lr(32) == pytest.approx(1e-3)
     assert default_lr(4096) == pytest.approx(1e-3 * math.sqrt(128))
     assert default_lr(10**7) == pytest.approx(2e-2)

@@ -20,13 +20,27 @@ Two changes make it fit a detector rather than a photograph:
 """
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
+from .. import validate
+
 PADDINGS = ("phi", "zeros", "valid")
+
+
+def _image_size(image_size) -> tuple[int, int]:
+    """(H, W) from one whole number (square images) or a pair."""
+    if not isinstance(image_size, (numbers.Number, str, bytes)):
+        sizes = validate.counts(image_size, "image_size")
+        if len(sizes) != 2:
+            raise ValueError(f"image_size={image_size!r}: give H = W or a pair (H, W)")
+        return sizes
+    size = validate.count(image_size, "image_size")
+    return size, size
 
 
 class PhiPeriodicPad(nn.Module):
@@ -34,7 +48,7 @@ class PhiPeriodicPad(nn.Module):
 
     def __init__(self, p: int = 1):
         super().__init__()
-        self.p = int(p)
+        self.p = validate.count(p, "p")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         p = self.p
@@ -50,8 +64,11 @@ class CNN(nn.Module):
 
     image_size: H = W (int) or (H, W); in_channels: C. channels: filters of the two
     convolutions (32, 64). dense: widths of the two hidden dense layers (128, 64).
-    dropout: probability after each hidden dense layer (0 = none).
+    dropout: probability in [0, 1) after each hidden dense layer (0 = none).
     padding: "phi" (circular in φ, zeros in η), "zeros" or "valid" (see the module doc).
+    energy_unit: E0 in GeV of the input transform log(1 + E_T/E0) (> 0).
+    Sizes, channels and widths are whole numbers ≥ 1; bad arguments raise
+    TypeError/ValueError naming them.
 
     Use with ``hepcourse.train.fit(model, (X, y), ..., loss="bce")`` and
     ``hepcourse.train.predict`` (sigmoid probabilities [N]).
@@ -61,26 +78,20 @@ class CNN(nn.Module):
                  channels: Sequence[int] = (32, 64), dense: Sequence[int] = (128, 64),
                  dropout: float = 0.0, padding: str = "phi", energy_unit: float = 10.0):
         super().__init__()
-        if isinstance(image_size, (int, np.integer)):
-            image_size = (int(image_size), int(image_size))
-        h, w = (int(s) for s in image_size)
-        if padding not in PADDINGS:
-            raise ValueError(f"padding={padding!r}: use one of {PADDINGS}")
+        h, w = _image_size(image_size)
+        padding = validate.choice(padding, "padding", PADDINGS)
         if min(h, w) < (8 if padding == "valid" else 4):
             raise ValueError(f"image_size={image_size!r} is too small for two 3×3 convolutions "
                              "and two 2×2 poolings")
-        if int(in_channels) != in_channels or in_channels < 1:
-            raise ValueError(f"in_channels={in_channels!r} must be a positive integer")
-        channels, dense = tuple(int(c) for c in channels), tuple(int(d) for d in dense)
-        if len(channels) != 2 or len(dense) != 2 or min(channels + dense) < 1:
-            raise ValueError(f"channels={channels!r} and dense={dense!r} need two positive widths each")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout={dropout!r} must lie in [0, 1)")
-        if not energy_unit > 0:
-            raise ValueError(f"energy_unit={energy_unit!r} must be a positive energy in GeV")
+        in_channels = validate.count(in_channels, "in_channels")
+        channels, dense = validate.counts(channels, "channels"), validate.counts(dense, "dense")
+        if len(channels) != 2 or len(dense) != 2:
+            raise ValueError(f"channels={channels!r} and dense={dense!r} need two widths each")
+        dropout = validate.real(dropout, "dropout", low=0.0, high=1.0, high_open=True)
+        energy_unit = validate.positive(energy_unit, "energy_unit")
         self.energy_unit = float(energy_unit)
-        self.image_size, self.in_channels, self.padding = (h, w), int(in_channels), padding
-        self.channels, self.dense, self.dropout = channels, dense, float(dropout)
+        self.image_size, self.in_channels, self.padding = (h, w), in_channels, padding
+        self.channels, self.dense, self.dropout = channels, dense, dropout
 
         def conv(c_in, c_out):
             if padding == "phi":
@@ -112,6 +123,7 @@ class CNN(nn.Module):
     def set_scaling(self, X, batch_size: int = 8192) -> "CNN":
         """Store the mean and standard deviation of log(1 + E_T) per channel over all towers
         of the TRAINING images X [N, C, H, W] (numpy or torch). Returns the model."""
+        batch_size = validate.count(batch_size, "batch_size")
         if not isinstance(X, torch.Tensor):
             X = torch.as_tensor(np.asarray(X))
         if X.ndim != 4 or X.shape[1] != self.in_channels:
@@ -121,7 +133,8 @@ class CNN(nn.Module):
         squares = torch.zeros(self.in_channels, dtype=torch.float64)
         count = 0
         for start in range(0, X.shape[0], batch_size):
-            t = self.transform(X[start:start + batch_size].to(torch.float64))
+            # float64 sums, on the CPU (whatever device X is on; MPS has no float64)
+            t = self.transform(X[start:start + batch_size].to("cpu", torch.float64))
             total += t.sum(dim=(0, 2, 3))
             squares += (t * t).sum(dim=(0, 2, 3))
             count += t.shape[0] * t.shape[2] * t.shape[3]

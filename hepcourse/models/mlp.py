@@ -7,23 +7,49 @@ and nobody is tempted to refit it on the test set.
 """
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
+from .. import validate
+
 _ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh}
+
+
+def _widths(hidden) -> tuple[int, ...]:
+    """Hidden-layer widths: whole numbers ≥ 1 (an empty sequence: no hidden layer)."""
+    if isinstance(hidden, (tuple, list)) and len(hidden) == 0:
+        return ()
+    return validate.counts(hidden, "hidden")
+
+
+def _dropouts(dropout, n_layers: int) -> tuple[float, ...]:
+    """One dropout probability in [0, 1) per hidden layer, from one number or a sequence."""
+    if isinstance(dropout, numbers.Real) and not isinstance(dropout, bool):
+        p = validate.real(dropout, "dropout", low=0.0, high=1.0, high_open=True)
+        return (p,) * n_layers
+    if isinstance(dropout, (str, bytes)) or not isinstance(dropout, Sequence):
+        raise TypeError(f"dropout={dropout!r}: expected a probability or one per hidden layer")
+    if len(dropout) != n_layers:
+        raise ValueError(f"dropout={tuple(dropout)!r}: give one probability or one per hidden layer "
+                         f"({n_layers})")
+    return tuple(validate.real(p, f"dropout[{i}]", low=0.0, high=1.0, high_open=True)
+                 for i, p in enumerate(dropout))
 
 
 class MLP(nn.Module):
     """A fully connected network ``n_inputs → hidden... → n_outputs`` returning logits.
 
     n_inputs: features per sample. hidden: widths of the hidden layers (default three of
-    112, the network of the HEPMASS tutorial). n_outputs: 1 for a binary classifier (logits
-    [N, 1], used with ``fit(..., loss="bce")``), C for C classes (``loss="ce"``).
-    dropout: a probability for every hidden layer, or one per hidden layer.
-    activation: "relu" (default), "gelu", "silu" or "tanh".
+    112, the network of the HEPMASS tutorial; ``()`` for none). n_outputs: 1 for a binary
+    classifier (logits [N, 1], used with ``fit(..., loss="bce")``), C for C classes
+    (``loss="ce"``). Widths and counts are whole numbers ≥ 1.
+    dropout: a probability in [0, 1) for every hidden layer, or one per hidden layer.
+    activation: "relu" (default), "gelu", "silu" or "tanh". Bad arguments raise
+    TypeError/ValueError naming them.
 
     Input x: float32 [N, n_inputs] in the units of the data; forward standardises it with
     the stored ``mean``/``std`` buffers (0 and 1 until :meth:`set_scaling` is called).
@@ -32,24 +58,12 @@ class MLP(nn.Module):
     def __init__(self, n_inputs: int, hidden: Sequence[int] = (112, 112, 112), n_outputs: int = 1,
                  dropout: float | Sequence[float] = 0.0, activation: str = "relu"):
         super().__init__()
-        if int(n_inputs) != n_inputs or n_inputs < 1:
-            raise ValueError(f"n_inputs={n_inputs!r} must be a positive integer")
-        if int(n_outputs) != n_outputs or n_outputs < 1:
-            raise ValueError(f"n_outputs={n_outputs!r} must be a positive integer")
-        hidden = tuple(int(h) for h in hidden)
-        if any(h < 1 for h in hidden):
-            raise ValueError(f"hidden={hidden!r}: every width must be a positive integer")
-        if isinstance(dropout, (int, float)):
-            dropout = (float(dropout),) * len(hidden)
-        dropout = tuple(float(p) for p in dropout)
-        if len(dropout) != len(hidden):
-            raise ValueError(f"dropout={dropout!r}: give one probability or one per hidden layer "
-                             f"({len(hidden)})")
-        if any(not 0.0 <= p < 1.0 for p in dropout):
-            raise ValueError(f"dropout={dropout!r}: probabilities must lie in [0, 1)")
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"activation={activation!r}: use one of {sorted(_ACTIVATIONS)}")
-        self.n_inputs, self.n_outputs, self.hidden = int(n_inputs), int(n_outputs), hidden
+        n_inputs = validate.count(n_inputs, "n_inputs")
+        n_outputs = validate.count(n_outputs, "n_outputs")
+        hidden = _widths(hidden)
+        dropout = _dropouts(dropout, len(hidden))
+        activation = validate.choice(activation, "activation", sorted(_ACTIVATIONS))
+        self.n_inputs, self.n_outputs, self.hidden = n_inputs, n_outputs, hidden
         layers: list[nn.Module] = []
         width = self.n_inputs
         for h, p in zip(hidden, dropout):
@@ -74,8 +88,9 @@ class MLP(nn.Module):
             raise ValueError(f"set_scaling needs X of shape [N, {self.n_inputs}]; got {tuple(X.shape)}")
         if X.shape[0] < 2:
             raise ValueError("set_scaling needs at least 2 samples")
-        if isinstance(X, torch.Tensor):
-            X = X.detach().to(torch.float64)
+        if isinstance(X, torch.Tensor):  # float64 sums, on the CPU when the device lacks float64 (MPS)
+            X = X.detach()
+            X = (X.cpu() if X.device.type == "mps" else X).to(torch.float64)
             mean, std = X.mean(dim=0), X.std(dim=0)
         else:  # accumulate in float64 without a float64 copy of the data
             mean = torch.from_numpy(X.mean(axis=0, dtype=np.float64))
@@ -108,10 +123,9 @@ class ParameterizedMLP(MLP):
 
     def __init__(self, n_features: int, hidden: Sequence[int] = (112, 112, 112), n_outputs: int = 1,
                  dropout: float | Sequence[float] = 0.0, activation: str = "relu"):
-        if int(n_features) != n_features or n_features < 1:
-            raise ValueError(f"n_features={n_features!r} must be a positive integer")
-        super().__init__(int(n_features) + 1, hidden, n_outputs, dropout, activation)
-        self.n_features = int(n_features)
+        n_features = validate.count(n_features, "n_features")
+        super().__init__(n_features + 1, hidden, n_outputs, dropout, activation)
+        self.n_features = n_features
 
     @staticmethod
     def with_parameter(X, theta) -> np.ndarray:

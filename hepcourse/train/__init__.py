@@ -8,7 +8,8 @@ bar, a returned :class:`History`) and :func:`predict`.
 
 The data stay in memory as tensors on the training device and each epoch is a seeded
 permutation of their indices, cut into large batches (4096 by default) — no per-sample
-DataLoader. See :mod:`hepcourse.train.loop` for the loop,
+DataLoader. See :mod:`hepcourse.train.loop` for ``fit`` (its pieces:
+:mod:`~hepcourse.train.losses`, :mod:`~hepcourse.train.epoch`, :mod:`~hepcourse.train.state`),
 :mod:`hepcourse.train.schedule` for the learning-rate rule, :mod:`~hepcourse.train.precision`,
 :mod:`~hepcourse.train.distributed` and :mod:`~hepcourse.train.resume` for chapter 5's
 additions, and ``python -m hepcourse.train --help`` for the command line (which
@@ -17,7 +18,8 @@ additions, and ``python -m hepcourse.train --help`` for the command line (which
 from .devices import device
 from .history import History
 from .loop import evaluate, fit, predict
-from .resume import load_state
+from .resume import StateError, load_state
 from .schedule import default_lr
 
-__all__ = ["History", "default_lr", "device", "evaluate", "fit", "load_state", "predict"]
+__all__ = ["History", "StateError", "default_lr", "device", "evaluate", "fit", "load_state",
+           "predict"]

@@ -18,6 +18,7 @@ import time
 
 import torch
 
+from .. import validate
 from .devices import device as choose_device
 from .loop import fit
 
@@ -36,8 +37,9 @@ def measure(make_model, X, y, *, batch_size: int, amp=False, compile=False, devi
     note (why compile did not happen, if it did not). The learning rate is fixed
     (1e-3, no schedule) so that every setting does the same work per step.
     """
-    if epochs < 2:
-        raise ValueError(f"epochs={epochs!r}: at least 2 (the first one pays the one-off costs)")
+    batch_size = validate.count(batch_size, "batch_size")
+    epochs = validate.count(epochs, "epochs", minimum=2,
+                            what="a whole number ≥ 2 (the first epoch pays the one-off costs)")
     if compile:
         torch._dynamo.reset()  # compile from scratch: the cost a new run pays
     model = make_model()
@@ -68,6 +70,9 @@ def throughput(make_model, X, y, *, batch_sizes=(1024, 4096, 16384), amp=(False,
     ``log(row)`` called after each measurement (e.g. ``print``). Once compiling has
     failed on a device it is not tried again there; those rows carry the reason in note.
     """
+    batch_sizes = validate.counts(batch_sizes, "batch_sizes")
+    epochs = validate.count(epochs, "epochs", minimum=2,
+                            what="a whole number ≥ 2 (the first epoch pays the one-off costs)")
     rows, failed = [], {}
     for dev_name, bs, a, c in itertools.product(devices, batch_sizes, amp, compile):
         dev = str(choose_device(dev_name))

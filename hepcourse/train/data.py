@@ -7,14 +7,22 @@ small MLP spends most of a DataLoader's time in Python, not in arithmetic.
 
 :class:`IndexSampler` is the one place that decides which rows an epoch sees, so a
 distributed variant (each rank a disjoint shard of the same permutation) can replace it.
+:func:`fingerprint` identifies a data set cheaply, so that a resumed run can check that it
+continues on the same events.
 """
 from __future__ import annotations
 
+import hashlib
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from .. import validate
+
+#: Rows of X that :func:`fingerprint` hashes (all of them for smaller data sets).
+FINGERPRINT_ROWS = 65_536
 
 
 @dataclass
@@ -68,6 +76,8 @@ def as_arrays(data, name: str, target: str) -> Arrays:
         raise ValueError(f"{name} w must have shape [N]={n}; got {tuple(w.shape)}")
     if n == 0:
         raise ValueError(f"{name} holds no samples")
+    if w is not None and not bool(torch.isfinite(w).all()):
+        raise ValueError(f"{name} w: the per-sample weights hold NaN or infinite values")
     if target == "long":
         if y.is_floating_point():
             if not torch.equal(y, y.round()):
@@ -86,18 +96,35 @@ def as_arrays(data, name: str, target: str) -> Arrays:
 
 
 def class_weights(y: torch.Tensor, class_weight) -> dict[int, float] | None:
-    """Per-class weights: None, "balanced" (N / (C n_c), as in scikit-learn) or a dict."""
+    """Per-class weights: None, "balanced" (N / (C n_c), as in scikit-learn) or a dict
+    ``{label: weight}`` of integer labels ≥ 0 and finite weights ≥ 0 (not all 0)."""
     if class_weight is None:
         return None
+    if not isinstance(class_weight, (str, dict)):
+        raise ValueError(f"class_weight={class_weight!r}: use None, 'balanced' or {{label: weight}}")
+    if y.is_floating_point() and not torch.equal(y, y.round()):
+        raise ValueError(f"class_weight={class_weight!r} needs integer class labels; y holds fractions")
     labels, counts = torch.unique(y.to(torch.int64), return_counts=True)
     if isinstance(class_weight, str):
         if class_weight != "balanced":
             raise ValueError(f"class_weight={class_weight!r}: use None, 'balanced' or {{label: weight}}")
         n, c = float(y.shape[0]), float(len(labels))
         return {int(k): n / (c * float(m)) for k, m in zip(labels, counts)}
-    if isinstance(class_weight, dict):
-        return {int(k): float(v) for k, v in class_weight.items()}
-    raise ValueError(f"class_weight={class_weight!r}: use None, 'balanced' or {{label: weight}}")
+    weights = {}
+    for k, v in class_weight.items():
+        label = validate.count(k, f"class_weight key {k!r}", minimum=0, what="a class label ≥ 0")
+        weights[label] = validate.real(v, f"class_weight[{k!r}]", low=0.0)
+    if not any(v > 0 for v in weights.values()):
+        raise ValueError(f"class_weight={class_weight!r}: at least one weight must be positive")
+    return weights
+
+
+def describe_class_weight(class_weight) -> str | None:
+    """``class_weight`` as a stable text (None, "balanced" or "{0: 1.0, 1: 5.0}")."""
+    if class_weight is None or isinstance(class_weight, str):
+        return class_weight
+    items = sorted((int(k), float(v)) for k, v in class_weight.items())
+    return "{" + ", ".join(f"{k}: {v!r}" for k, v in items) + "}"
 
 
 def apply_class_weights(arrays: Arrays, weights: dict[int, float] | None) -> Arrays:
@@ -113,6 +140,38 @@ def apply_class_weights(arrays: Arrays, weights: dict[int, float] | None) -> Arr
     if arrays.w is not None:
         w = w * arrays.w
     return Arrays(arrays.X, arrays.y, w)
+
+
+def _bytes(t: torch.Tensor) -> bytes:
+    t = t.detach().to("cpu").contiguous().reshape(-1)
+    return t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
+
+
+def fingerprint(arrays: Arrays) -> str:
+    """A short, deterministic identity of a data set, e.g.
+    ``"6000 rows, X (6000, 8) torch.float32, y torch.float32, w none, blake2b 1f3a…"``.
+
+    The hash covers the shapes and dtypes, every label and weight, and the bytes of
+    :data:`FINGERPRINT_ROWS` rows of X evenly spread over the data (all rows of smaller
+    data sets): cheap on 7M rows (milliseconds), and different for another data set of the
+    same size, other labels or other weights. A change confined to rows of X that are not
+    sampled goes unnoticed.
+    """
+    n = len(arrays)
+    if n > FINGERPRINT_ROWS:
+        rows = torch.arange(FINGERPRINT_ROWS, dtype=torch.int64) * (n - 1) // (FINGERPRINT_ROWS - 1)
+        X = arrays.X[rows.to(arrays.X.device)]
+    else:
+        X = arrays.X
+    digest = hashlib.blake2b(digest_size=16)
+    for name, t in (("X", arrays.X), ("y", arrays.y), ("w", arrays.w)):
+        digest.update(f"{name}:{None if t is None else (tuple(t.shape), str(t.dtype))};".encode())
+    for t in (X, arrays.y, arrays.w):
+        if t is not None:
+            digest.update(_bytes(t))
+    w = "none" if arrays.w is None else str(arrays.w.dtype)
+    return (f"{n} rows, X {tuple(arrays.X.shape)} {arrays.X.dtype}, y {arrays.y.dtype}, w {w}, "
+            f"blake2b {digest.hexdigest()}")
 
 
 class IndexSampler:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from .. import validate
 from .devices import device as choose_device
 
 _ENV = ("RANK", "LOCAL_RANK", "WORLD_SIZE")
@@ -118,8 +119,9 @@ def setup(device="auto", distributed="auto", timeout_s: float = 600.0) -> Contex
     ``fit`` several times: creating a gloo group again after destroying it can hang) and is
     destroyed by :meth:`Context.close` or, at the latest, when the process exits.
     """
-    if distributed not in ("auto", True, False):
+    if not (distributed == "auto" or isinstance(distributed, bool)):
         raise ValueError(f"distributed={distributed!r}: use 'auto', True or False")
+    timeout_s = validate.positive(timeout_s, "timeout_s")
     existing = dist.is_available() and dist.is_initialized()
     wanted = distributed is not False and (existing or launched_by_torchrun())
     if distributed is True and not wanted:

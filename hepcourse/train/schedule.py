@@ -21,6 +21,8 @@ import math
 
 import torch
 
+from .. import validate
+
 SCHEDULES = ("onecycle", "cosine", "plateau", None)
 ONECYCLE_WARMUP = 0.3  # fraction of the run spent warming up
 ONECYCLE_START = 1 / 25  # the warm-up starts at lr/25 ...
@@ -29,7 +31,9 @@ COSINE_WARMUP = 0.05
 
 
 def default_lr(batch_size: int) -> float:
-    """Adam learning rate for ``batch_size``: 1e-3 · √(batch_size/32), capped at 2e-2."""
+    """Adam learning rate for ``batch_size`` (a whole number ≥ 1): 1e-3 · √(batch_size/32),
+    capped at 2e-2."""
+    batch_size = validate.count(batch_size, "batch_size")
     return min(1e-3 * math.sqrt(batch_size / 32.0), 2e-2)
 
 
@@ -60,7 +64,7 @@ class Schedule:
     def __init__(self, name, optimizer, lr: float, patience: int | None):
         if name not in SCHEDULES:
             raise ValueError(f"schedule={name!r}: use one of {SCHEDULES}")
-        self.name, self.optimizer, self.lr = name, optimizer, lr
+        self.name, self.optimizer, self.lr = name, optimizer, validate.positive(lr, "lr")
         self.factor = {"onecycle": onecycle, "cosine": cosine}.get(name)
         self.plateau = None
         if name == "plateau":
