@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import torch
 
+from . import validate
+
 __all__ = ["align_hottest", "compose", "detector_symmetries", "energy_scale", "eta_flip", "phi_flip", "phi_roll",
            "zoom"]
 
@@ -37,6 +39,21 @@ def _check(xb: torch.Tensor) -> None:
     if xb.ndim != 4:
         raise ValueError(f"augmentations need image batches [N, C, H(eta), W(phi)]; got shape "
                          f"{tuple(xb.shape)}")
+
+
+def _range(low, high, what: str) -> tuple[float, float]:
+    """(low, high): finite factors with 0 < low ≤ high."""
+    low, high = validate.positive(low, "low"), validate.positive(high, "high")
+    if low > high:
+        raise ValueError(f"low={low!r} > high={high!r}: the {what} factors need low ≤ high")
+    return low, high
+
+
+def _roll(x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """Each image of x [N, C, H, W] rolled by ``shift`` [N] columns in φ, with wrap-around."""
+    n, w = x.shape[0], x.shape[-1]
+    columns = (torch.arange(w, device=x.device).view(1, w) - shift.view(n, 1)) % w
+    return torch.gather(x, 3, columns.view(n, 1, 1, w).expand_as(x))
 
 
 def _coin(xb, generator, p=0.5) -> torch.Tensor:
@@ -48,11 +65,8 @@ def _coin(xb, generator, p=0.5) -> torch.Tensor:
 def phi_roll(xb: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """Rotate each image by a random whole number of towers in φ, with wrap-around."""
     _check(xb)
-    n, w = xb.shape[0], xb.shape[-1]
-    shift = torch.randint(0, w, (n,), generator=generator, device=xb.device)
-    columns = (torch.arange(w, device=xb.device).view(1, w) - shift.view(n, 1)) % w
-    index = columns.view(n, 1, 1, w).expand_as(xb)
-    return torch.gather(xb, 3, index)
+    shift = torch.randint(0, xb.shape[-1], (xb.shape[0],), generator=generator, device=xb.device)
+    return _roll(xb, shift)
 
 
 def eta_flip(xb: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -74,8 +88,10 @@ def detector_symmetries(xb: torch.Tensor, generator: torch.Generator | None = No
 
 def energy_scale(xb: torch.Tensor, generator: torch.Generator | None = None,
                  low: float = 0.5, high: float = 1.5) -> torch.Tensor:
-    """NOT a symmetry: multiply each image by a random factor in [low, high] ("brightness")."""
+    """NOT a symmetry: multiply each image by a random factor in [low, high] ("brightness";
+    0 < low ≤ high)."""
     _check(xb)
+    low, high = _range(low, high, "energy-scale")
     factor = low + (high - low) * torch.rand(xb.shape[0], generator=generator, device=xb.device)
     return xb * factor.view(-1, 1, 1, 1).to(xb.dtype)
 
@@ -83,8 +99,9 @@ def energy_scale(xb: torch.Tensor, generator: torch.Generator | None = None,
 def zoom(xb: torch.Tensor, generator: torch.Generator | None = None,
          low: float = 0.7, high: float = 1.3) -> torch.Tensor:
     """NOT a symmetry: magnify each image by a random factor in [low, high] about its centre
-    (bilinear resampling, zeros outside), as photograph augmentations do."""
+    (bilinear resampling, zeros outside; 0 < low ≤ high), as photograph augmentations do."""
     _check(xb)
+    low, high = _range(low, high, "zoom")
     n = xb.shape[0]
     s = low + (high - low) * torch.rand(n, generator=generator, device=xb.device)
     theta = torch.zeros(n, 2, 3, device=xb.device, dtype=xb.dtype)
@@ -97,6 +114,10 @@ def zoom(xb: torch.Tensor, generator: torch.Generator | None = None,
 
 def compose(*functions):
     """One augmentation that applies ``functions`` in order (each ``f(xb, generator)``)."""
+    for f in functions:
+        if not callable(f):
+            raise TypeError(f"compose: {f!r} is not a function f(xb, generator)")
+
     def composed(xb: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         for f in functions:
             xb = f(xb, generator)
@@ -116,8 +137,6 @@ def align_hottest(images):
     n, _, h, w = x.shape
     hottest = x.sum(dim=1).reshape(n, -1).argmax(dim=1)
     row, col = hottest // w, hottest % w
-    shift = (w // 2 - col) % w
-    columns = (torch.arange(w, device=x.device).view(1, w) - shift.view(n, 1)) % w
-    x = torch.gather(x, 3, columns.view(n, 1, 1, w).expand_as(x))
+    x = _roll(x, (w // 2 - col) % w)
     x = torch.where((row < h // 2).view(n, 1, 1, 1), x.flip(2), x)
     return x if is_torch else x.numpy()

@@ -2,6 +2,8 @@
 decay chain (W and top mass peaks in both classes, m_WWbb at m_X for signal)."""
 from __future__ import annotations
 
+import signal
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -134,7 +136,45 @@ def test_calibrated_difficulty_for_a_3x112_mlp():
 def test_clear_errors():
     with pytest.raises(ValueError, match="threshold"):
         hepmass(10, masses=[300])
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="n=0: must be at least 1"):
         hepmass(0)
     with pytest.raises(ValueError, match="signal_fraction"):
         hepmass(10, signal_fraction=1.5)
+    with pytest.raises(TypeError, match="raw"):
+        hepmass(10, raw="yes")
+    with pytest.raises(TypeError):
+        hepmass(10, MASSES, 0)  # seed is keyword only
+
+
+def _within(seconds, call):
+    """call(), failing (instead of hanging) if it takes longer than ``seconds``."""
+    def handler(signum, frame):
+        raise TimeoutError(f"no answer within {seconds} s")
+    previous = signal.signal(signal.SIGALRM, handler)
+    signal.alarm(seconds)
+    try:
+        return call()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("masses", [[float("inf")], [float("nan")], [1e200], [1000, -float("inf")]])
+def test_infinite_or_absurd_masses_are_refused_not_looped_on(masses):
+    # the old simulator accepted m_X = inf and then looped for ever: no event passes
+    with pytest.raises(ValueError, match="masses"):
+        _within(20, lambda: hepmass(10, masses=masses, seed=0))
+
+
+def test_a_selection_that_nothing_passes_raises_instead_of_hanging(monkeypatch):
+    from hepcourse.simulate import resonant_ttbar
+
+    monkeypatch.setattr(resonant_ttbar, "_events", lambda rng, n, m_x: np.empty((0, 27)))
+    with pytest.raises(RuntimeError, match="no event that passes the selection"):
+        _within(20, lambda: hepmass(10, seed=0))
+
+
+def test_seed_may_be_a_generator():
+    a = hepmass(500, seed=np.random.default_rng(3))
+    b = hepmass(500, seed=np.random.default_rng(3))
+    pd.testing.assert_frame_equal(a, b)

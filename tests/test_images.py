@@ -105,8 +105,8 @@ def test_eta_reflection_symmetry_on_average():
 
 
 @pytest.mark.parametrize("bad, message", [
-    (dict(n=0), "positive integer"),
-    (dict(n=10, signal_fraction=1.5), r"\[0, 1\]"),
+    (dict(n=0), "n=0: must be at least 1"),
+    (dict(n=10, signal_fraction=1.5), "signal_fraction=1.5: must be ≤ 1"),
     (dict(n=10, size=4), "at least 8"),
     (dict(n=10, pt_range=(500.0, 100.0)), "pt_range"),
     (dict(n=10, mass=-1.0), "mass"),
@@ -115,6 +115,53 @@ def test_eta_reflection_symmetry_on_average():
 def test_bad_input_is_refused(bad, message):
     with pytest.raises(ValueError, match=message):
         images(**bad)
+
+
+@pytest.mark.parametrize("parameter", ["mass", "width", "pileup", "noise", "stochastic", "constant",
+                                       "threshold", "lsb", "eta_max"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_detector_parameters_are_refused(parameter, value):
+    # the old simulator took NaN or inf and made images of zeros or of NaN
+    with pytest.raises(ValueError, match=parameter):
+        images(8, signal_fraction=0.5, seed=0, **{parameter: value})
+
+
+def test_pt_range_must_be_finite():
+    with pytest.raises(ValueError, match="pt_range"):
+        images(8, seed=0, pt_range=(300.0, float("inf")))
+
+
+def test_seed_is_keyword_only_and_may_be_a_generator():
+    with pytest.raises(TypeError):
+        images(10, 0.5, 16, 3)
+    a = images(50, seed=np.random.default_rng(4), size=16)
+    b = images(50, seed=np.random.default_rng(4), size=16)
+    assert np.array_equal(a.images, b.images) and a.attrs["options"]["seed"] is None
+    assert images(5, seed=7, size=16).attrs["options"]["seed"] == 7
+
+
+def test_jet_features_names_a_bad_argument():
+    with pytest.raises(ValueError, match="radius"):
+        jet_features(np.zeros((2, 1, 16, 16), np.float32), radius=float("nan"))
+    with pytest.raises(ValueError, match="eta_max"):
+        jet_features(np.zeros((2, 1, 16, 16), np.float32), eta_max=0.0)
+
+
+def test_jet_features_live_in_analysis_and_are_re_exported():
+    from hepcourse.analysis import jets
+    from hepcourse.simulate import calorimeter
+
+    assert calorimeter.jet_features is jets.jet_features
+
+
+def test_augmentation_factors_are_checked():
+    xb = torch.ones(2, 1, 8, 8)
+    with pytest.raises(ValueError, match="low"):
+        augment.energy_scale(xb, None, low=1.5, high=0.5)
+    with pytest.raises(ValueError, match="high"):
+        augment.zoom(xb, None, low=0.7, high=float("inf"))
+    with pytest.raises(TypeError, match="compose"):
+        augment.compose(augment.phi_roll, "eta_flip")
 
 
 def test_jet_features_measure_the_signal_mass(ideal):

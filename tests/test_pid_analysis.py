@@ -94,10 +94,40 @@ def test_prepare_features_missing_policies(tracks):
     # the same layout on a sample with no missing value at all
     _, names_small = prepare_features(tracks[tracks["beta"].notna() & tracks["cherenkov_angle"].notna()])
     assert names_small == names
-    with pytest.raises(ValueError, match="allowed"):
+    with pytest.raises(ValueError, match="missing='mean': use one of"):
         prepare_features(tracks, missing="mean")
+    with pytest.raises(ValueError, match="fill"):
+        prepare_features(tracks, fill=float("nan"))
     with pytest.raises(ValueError, match="unknown column 'tof_ns'"):
         prepare_features(tracks, ("p", "tof_ns"))
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda t, ns: nsigma(t, species=("pi", "kaon")), "species"),
+    (lambda t, ns: nsigma(t, detectors=("dedx", "rich2")), "detectors"),
+    (lambda t, ns: identify(ns, ("pi", "K", "p"), n_sigma=float("nan")), "n_sigma"),
+    (lambda t, ns: identify(ns, ("pi", "K", "e")), "species='e'"),
+    (lambda t, ns: band_score(ns, "kaon"), "species='kaon'"),
+    (lambda t, ns: efficiency_table(t["p"], t["label"] == 1, t["label"] == 1, [1.0, 0.5]), "bins"),
+    (lambda t, ns: efficiency_table(t["p"], t["label"][:5] == 1, t["label"] == 1, [0.2, 5]), "selected"),
+    (lambda t, ns: efficiency_at_misid(t["p"], t["label"], t["p"], [0.2, 5], misid=1.0), "misid"),
+    (lambda t, ns: efficiency_at_misid(-t["p"], t["label"], t["p"], [0.2, 5]), "p"),
+])
+def test_analysis_functions_name_a_bad_argument(tracks, pulls, call, name):
+    with pytest.raises(ValueError, match=name):
+        call(tracks, pulls)
+
+
+def test_nsigma_refuses_a_detector_of_the_wrong_kind(tracks):
+    with pytest.raises(TypeError, match="detector must be"):
+        nsigma(tracks, detector={"tof_resolution": 0.08})
+
+
+def test_binomial_interval_is_the_one_of_hepcourse_stats():
+    from hepcourse import stats
+    from hepcourse.analysis import pid as analysis_pid
+
+    assert analysis_pid.binomial_interval is stats.binomial_interval
 
 
 def test_binomial_interval():

@@ -93,9 +93,60 @@ def test_twin_fits_like_the_real_data(seed):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"n": 0}, "positive integer"), ({"n": 2.5}, "positive integer"),
-    ({"signal_fraction": 1.5}, r"signal_fraction=1.5 must lie in \[0, 1\]"),
+    ({"n": 0}, "n=0: must be at least 1"), ({"n": 2.5}, "n=2.5: expected a whole number"),
+    ({"signal_fraction": 1.5}, "signal_fraction=1.5: must be ≤ 1"),
+    ({"mass_range": (120.0, 60.0)}, r"mass_range=\(120.0, 60.0\)"),
+    ({"mass_range": (0.0, 60.0)}, "mass_range"), ({"mass_range": (60.0, float("inf"))}, "mass_range"),
 ])
 def test_bad_arguments_are_rejected(kwargs, message):
     with pytest.raises(ValueError, match=message):
         simulate.zmumu(**kwargs)
+
+
+def test_a_mass_range_below_the_z_gives_only_continuum_in_range():
+    # the old generator drew the Z peak from [50, high] and failed with numpy's
+    # "high - low < 0" when high < 50 GeV
+    z = simulate.zmumu(400, seed=3, mass_range=(2.0, 30.0))
+    truth = one_candidate_per_event(z)
+    assert len(z) == 400 and np.all(ak.to_numpy(truth.M) < 40.0)
+
+
+def test_the_continuum_respects_the_lower_end_of_the_mass_range():
+    # the old continuum (30 GeV + an exponential) put half of its events below 60 GeV
+    z = one_candidate_per_event(simulate.zmumu(4000, seed=4, signal_fraction=0.0, mass_range=(60.0, 120.0)))
+    m = ak.to_numpy(z.M)
+    assert np.mean(m < 55.0) < 0.05  # only final-state radiation and resolution move it below
+    assert np.mean(m > 125.0) < 0.01
+
+
+def test_seed_is_keyword_only_and_may_be_a_generator():
+    with pytest.raises(TypeError):
+        simulate.zmumu(10, 0)
+    with pytest.raises(TypeError):
+        simulate.hzz(10, 0)
+    a = simulate.zmumu(40, seed=np.random.default_rng(5))
+    b = simulate.zmumu(40, seed=np.random.default_rng(5))
+    assert ak.to_list(a) == ak.to_list(b)
+    assert ak.to_list(simulate.hzz(20, seed=np.random.default_rng(1))) == \
+        ak.to_list(simulate.hzz(20, seed=np.random.default_rng(1)))
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    ({"masses": [float("nan")] * 30}, ValueError, "masses"),
+    ({"masses": np.ones((5, 6)) * 91}, ValueError, "masses"),
+    ({"masses": np.full(30, 91.0), "window": (110.0, 70.0)}, ValueError, "window"),
+    ({"masses": np.full(30, 91.0), "sigma": 0.0}, ValueError, "sigma"),
+    ({"masses": np.full(30, 91.0), "width": float("nan")}, ValueError, "width"),
+    ({"masses": "ninety-one"}, TypeError, "masses"),
+])
+def test_fit_zpeak_names_a_bad_argument(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        fit_zpeak(**kwargs)
+
+
+def test_one_candidate_per_event_names_a_missing_field():
+    z = simulate.zmumu(8, seed=0)
+    with pytest.raises(ValueError, match="type_field/key"):
+        one_candidate_per_event(z, type_field="Kind")
+    with pytest.raises(ValueError, match="preference"):
+        one_candidate_per_event(z, preference="GG")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import awkward as ak
 import numpy as np
 
+from .. import validate
+
 
 def one_candidate_per_event(events: ak.Array, preference=("GG", "GT", "TT"),
                             type_field: str = "Type", key=("Run", "Event")) -> ak.Array:
@@ -15,6 +17,12 @@ def one_candidate_per_event(events: ak.Array, preference=("GG", "GT", "TT"),
     fields, this keeps the candidate whose ``type_field`` comes first in ``preference``
     (then the first in file order). Returns the selected rows, in file order.
     """
+    if isinstance(preference, str) or not preference:
+        raise ValueError(f"preference={preference!r}: give a non-empty sequence of candidate types")
+    fields = [type_field, *key] if not isinstance(key, str) else [type_field, key]
+    for name in fields:
+        validate.choice(name, "type_field/key", events.fields)
+    key = (key,) if isinstance(key, str) else tuple(key)
     types = np.asarray(ak.to_list(events[type_field]), dtype=object)
     unknown = set(types) - set(preference)
     if unknown:

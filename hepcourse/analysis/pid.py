@@ -14,18 +14,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import validate
+from ..constants import MASSES
+from ..physics.detector import beta, beta_from_time, beta_resolution, cherenkov_angle
 from ..simulate.tracks import (
-    C_LIGHT,
-    MASSES,
     SPECIES,
     Detector,
-    beta,
-    cherenkov_angle,
+    check_detector,
     cherenkov_photons,
     cherenkov_resolution,
     expected_dedx,
     momentum_resolution,
 )
+from ..stats import binomial_interval
 
 DETECTORS = ("dedx", "tof", "rich")
 MISSING = ("indicator", "nan", "fill")
@@ -39,8 +40,7 @@ __all__ = [
 def _species(frame, species):
     species = tuple(species) if species is not None else tuple(frame.attrs.get("species", ("pi", "K", "p")))
     for s in species:
-        if s not in SPECIES:
-            raise ValueError(f"unknown species {s!r}; allowed: {list(SPECIES)}")
+        validate.choice(s, "species", SPECIES)
     return species
 
 
@@ -66,11 +66,10 @@ def nsigma(frame: pd.DataFrame, species=None, detector: Detector | None = None,
     Returns a DataFrame with the frame's index.
     """
     species = _species(frame, species)
-    unknown = set(detectors) - set(DETECTORS)
-    if unknown:
-        raise ValueError(f"unknown detectors {sorted(unknown)}; allowed: {list(DETECTORS)}")
-    d = detector or Detector()
-    p = frame["p"].to_numpy(float)
+    for name in detectors:
+        validate.choice(name, "detectors", DETECTORS)
+    d = check_detector(detector)
+    p = validate.reals(frame["p"].to_numpy(float), "frame['p']", low=0.0)
     pt = frame["pt"].to_numpy(float) if "pt" in frame else p
     out = {}
     for s in species:
@@ -84,12 +83,10 @@ def nsigma(frame: pd.DataFrame, species=None, detector: Detector | None = None,
             out[f"dedx_{s}"] = (frame["dedx"].to_numpy(float) - mu) / sigma
         if "tof" in detectors:
             length = frame["length"].to_numpy(float)
-            with np.errstate(invalid="ignore"):
-                # β from the time corrected by the time zero the analyst believes in
-                measured = length / (C_LIGHT * (frame["tof"].to_numpy(float) - d.tof_offset))
-                sigma = np.hypot(b * d.tof_resolution / (length / (b * C_LIGHT)),
-                                 b * (1 - b * b) * sigma_p)
-                out[f"tof_{s}"] = (measured - b) / sigma
+            # β from the time corrected by the time zero the analyst believes in
+            measured = beta_from_time(length, frame["tof"].to_numpy(float) - d.tof_offset)
+            sigma = np.hypot(beta_resolution(p, m, length, d.tof_resolution), b * (1 - b * b) * sigma_p)
+            out[f"tof_{s}"] = (measured - b) / sigma
         if "rich" in detectors:
             theta = frame["cherenkov_angle"].to_numpy(float)
             ring = np.isfinite(theta)
@@ -107,11 +104,18 @@ def nsigma(frame: pd.DataFrame, species=None, detector: Detector | None = None,
     return pd.DataFrame(out, index=frame.index)
 
 
+def _pulls(ns: pd.DataFrame, hypothesis: str) -> np.ndarray:
+    """|nσ| of one hypothesis, [N, n_detectors] (NaN where a detector gave nothing)."""
+    validate.choice(hypothesis, "species", SPECIES)
+    dets = [d for d in DETECTORS if f"{d}_{hypothesis}" in ns]
+    if not dets:
+        raise ValueError(f"species={hypothesis!r}: no n-sigma columns for it; columns are {list(ns)}")
+    return np.abs(np.stack([ns[f"{d}_{hypothesis}"].to_numpy(float) for d in dets], axis=-1))
+
+
 def _stack(ns: pd.DataFrame, species):
     """Array [N, n_species, n_detectors] of |nσ| (NaN where a detector gave nothing)."""
-    dets = [d for d in DETECTORS if f"{d}_{species[0]}" in ns]
-    return np.abs(np.stack([np.stack([ns[f"{d}_{s}"].to_numpy(float) for d in dets], axis=-1)
-                            for s in species], axis=1))
+    return np.stack([_pulls(ns, s) for s in species], axis=1)
 
 
 def identify(ns: pd.DataFrame, species, n_sigma: float = 3.0) -> np.ndarray:
@@ -122,9 +126,8 @@ def identify(ns: pd.DataFrame, species, n_sigma: float = 3.0) -> np.ndarray:
     compatible with none get -1 ("unidentified"). Returns int64 labels [N] (the index of
     the species in ``species``, as the simulator's ``label``).
     """
-    species = tuple(species)
-    if n_sigma <= 0:
-        raise ValueError(f"n_sigma={n_sigma!r} must be > 0")
+    species = _species(ns, species)
+    n_sigma = validate.positive(n_sigma, "n_sigma")
     z = _stack(ns, species)
     worst = np.nanmax(z, axis=-1)
     chi2 = np.nansum(z**2, axis=-1)
@@ -137,11 +140,7 @@ def band_score(ns: pd.DataFrame, hypothesis: str) -> np.ndarray:
     """Score of the n-sigma band selection for one species: −max |nσ| over the available
     detectors. Selecting ``score > −c`` is the band cut |nσ| < c in every detector, so
     scanning the threshold scans the band width."""
-    dets = [d for d in DETECTORS if f"{d}_{hypothesis}" in ns]
-    if not dets:
-        raise ValueError(f"no n-sigma columns for {hypothesis!r}; columns are {list(ns)}")
-    z = np.abs(np.stack([ns[f"{d}_{hypothesis}"].to_numpy(float) for d in dets], axis=-1))
-    return -np.nanmax(z, axis=-1)
+    return -np.nanmax(_pulls(ns, hypothesis), axis=-1)
 
 
 def kaon_score(ns: pd.DataFrame) -> np.ndarray:
@@ -177,8 +176,11 @@ def prepare_features(frame: pd.DataFrame, columns=("p", "dedx", "beta", "cherenk
     ``tof``, ``beta``, ``cherenkov_angle``, ``ep``, ``mass2``, ``inv_beta``) and for any
     other column with NaN in *this* frame: compare the names of training and test features.
     """
-    if missing not in MISSING:
-        raise ValueError(f"missing={missing!r}; allowed: {list(MISSING)}")
+    validate.choice(missing, "missing", MISSING)
+    if isinstance(fill, dict):
+        fill = {c: validate.real(v, f"fill[{c!r}]") for c, v in fill.items()}
+    elif missing != "nan":
+        fill = validate.real(fill, "fill")
     names, values, flags = [], [], []
     for c in columns:
         if c in _DERIVED:
@@ -201,23 +203,15 @@ def prepare_features(frame: pd.DataFrame, columns=("p", "dedx", "beta", "cherenk
     return np.stack(values, axis=1).astype(np.float32), names
 
 
-def binomial_interval(k, n, cl: float = 0.6827):
-    """Clopper-Pearson (exact) interval of an efficiency k/n at confidence ``cl``.
+def _momenta(p) -> np.ndarray:
+    return validate.reals(p, "p", low=0.0, ndim=1)
 
-    Returns (efficiency, low, high) arrays; efficiency and bounds are NaN where n = 0.
-    """
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    if np.any(k < 0) or np.any(k > n):
-        raise ValueError("need 0 <= k <= n")
-    alpha = 1.0 - cl
-    with np.errstate(invalid="ignore", divide="ignore"):
-        eff = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
-        low = np.where(k > 0, stats.beta.ppf(alpha / 2, k, n - k + 1), 0.0)
-        high = np.where(k < n, stats.beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
-    low = np.where(n > 0, low, np.nan)
-    high = np.where(n > 0, high, np.nan)
-    return eff, low, high
+
+def _bins(bins) -> np.ndarray:
+    bins = validate.reals(bins, "bins", ndim=1)
+    if bins.size < 2 or np.any(np.diff(bins) <= 0):
+        raise ValueError(f"bins: need at least two increasing bin edges, got {bins.tolist()}")
+    return bins
 
 
 def efficiency_table(p, selected, among, bins) -> pd.DataFrame:
@@ -229,10 +223,10 @@ def efficiency_table(p, selected, among, bins) -> pd.DataFrame:
     Returns a DataFrame: p_low, p_high, p (bin centre), n, k, efficiency, low, high
     (68.3% Clopper-Pearson bounds).
     """
-    p = np.asarray(p, dtype=float)
-    selected = np.asarray(selected, dtype=bool)
-    among = np.asarray(among, dtype=bool)
-    bins = np.asarray(bins, dtype=float)
+    p, bins = _momenta(p), _bins(bins)
+    selected, among = np.asarray(selected, dtype=bool), np.asarray(among, dtype=bool)
+    if selected.shape != p.shape or among.shape != p.shape:
+        raise ValueError(f"selected {selected.shape} and among {among.shape} must have the shape of p {p.shape}")
     index = np.digitize(p, bins) - 1
     inside = (index >= 0) & (index < len(bins) - 1)
     n = np.bincount(index[inside & among], minlength=len(bins) - 1)
@@ -252,12 +246,12 @@ def efficiency_at_misid(p, y, score, bins, signal: int = 1, background: int = 0,
     Returns a DataFrame: p_low, p_high, p, threshold, n (signal tracks), k, efficiency,
     low, high (68.3% Clopper-Pearson), misid (achieved), n_background.
     """
-    if not 0 < misid < 1:
-        raise ValueError(f"misid={misid!r} must lie in (0, 1)")
-    p = np.asarray(p, dtype=float)
+    misid = validate.real(misid, "misid", low=0.0, high=1.0, low_open=True, high_open=True)
+    p, bins = _momenta(p), _bins(bins)
     y = np.asarray(y)
     score = np.asarray(score, dtype=float)
-    bins = np.asarray(bins, dtype=float)
+    if y.shape != p.shape or score.shape != p.shape:
+        raise ValueError(f"y {y.shape} and score {score.shape} must have the shape of p {p.shape}")
     rows = []
     for lo, hi in zip(bins[:-1], bins[1:]):
         in_bin = (p >= lo) & (p < hi)

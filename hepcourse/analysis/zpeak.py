@@ -10,11 +10,17 @@ from __future__ import annotations
 import numpy as np
 from iminuit import Minuit
 from iminuit.cost import ExtendedUnbinnedNLL
-from particle import Particle
 from scipy.special import voigt_profile
 
-Z_WIDTH = Particle.from_pdgid(23).width / 1000.0  # GeV, PDG
-Z_MASS = Particle.from_pdgid(23).mass / 1000.0  # GeV, PDG
+from .. import validate
+from ..constants import Z_MASS, Z_WIDTH  # noqa: F401  (Z_MASS re-exported for notebooks)
+
+
+def _window(window) -> tuple[float, float]:
+    bounds = validate.reals(window, "window", ndim=1)
+    if bounds.shape != (2,) or not bounds[0] < bounds[1]:
+        raise ValueError(f"window={window!r}: need (low, high) in GeV with low < high")
+    return float(bounds[0]), float(bounds[1])
 
 
 def voigt_pdf(x, m, sigma, width, window):
@@ -23,7 +29,9 @@ def voigt_pdf(x, m, sigma, width, window):
     m: peak position (GeV); sigma: Gaussian resolution (GeV); width: Breit-Wigner full
     width Γ (GeV). Shape of x is kept.
     """
-    low, high = window
+    low, high = _window(window)
+    sigma = validate.positive(sigma, "sigma")
+    width = validate.real(width, "width", low=0.0)
     grid = np.linspace(low, high, 2001)
     norm = np.trapezoid(voigt_profile(grid - m, sigma, width / 2), grid)
     return voigt_profile(np.asarray(x) - m, sigma, width / 2) / norm
@@ -31,7 +39,8 @@ def voigt_pdf(x, m, sigma, width, window):
 
 def exp_pdf(x, slope, window):
     """exp(-slope·x) normalised to 1 on ``window`` (GeV); slope in 1/GeV (may be ≤ 0)."""
-    low, high = window
+    low, high = _window(window)
+    slope = validate.real(slope, "slope")
     x = np.asarray(x)
     if abs(slope) < 1e-9:
         return np.full(x.shape, 1.0 / (high - low))
@@ -54,13 +63,16 @@ def fit_zpeak(masses, window=(70.0, 110.0), m=91.0, sigma=2.0, slope=0.05,
               width=Z_WIDTH) -> Minuit:
     """Extended unbinned maximum-likelihood fit of a Z peak.
 
-    masses: dimuon masses in GeV, shape [N] (values outside ``window`` are dropped);
-    m, sigma, slope: starting values (GeV, GeV, 1/GeV); width: Γ_Z (GeV), fixed.
+    masses: dimuon masses in GeV, shape [N], finite (values outside ``window`` are dropped);
+    window: (low, high) in GeV; m, sigma, slope: starting values (GeV, GeV, 1/GeV; the fit
+    keeps m in the window, sigma in [0.1, 10] and slope in [−1, 1]); width: Γ_Z (GeV), fixed.
     Returns the Minuit object after MIGRAD and HESSE: ``fit.values["m"]``,
     ``fit.errors["m"]``, ``fit.valid``.
     """
-    masses = np.asarray(masses, dtype=float)
-    low, high = window
+    masses = validate.reals(masses, "masses", ndim=1)
+    low, high = window = _window(window)
+    m, sigma, slope = validate.real(m, "m"), validate.positive(sigma, "sigma"), validate.real(slope, "slope")
+    width = validate.real(width, "width", low=0.0)
     x = masses[(masses > low) & (masses < high)]
     if x.size < 20:
         raise ValueError(f"only {x.size} masses inside the window {window} GeV; need at least 20")

@@ -1,8 +1,9 @@
 """Physics written once: kinematics (:mod:`~hepcourse.physics.kinematics`: Breit-Wigner
-sampling, two-body decays, φ wrapping) and detector response
-(:mod:`~hepcourse.physics.detector`: Bethe-Bloch, time of flight, Cherenkov angle,
-momentum resolution). The simulators and the analysis code both call these.
+sampling, two-body decays, parents from (m, pT, y, φ), isotropic directions, φ wrapping)
+and detector response (:mod:`~hepcourse.physics.detector`: Bethe-Bloch, time of flight,
+helix path length, Cherenkov threshold, angle and yield, tracker and calorimeter
+resolutions). The simulators and the analysis code both call these.
 """
-from .kinematics import breit_wigner, isotropic, two_body_decay, wrap_phi
+from .kinematics import SQRT_S, breit_wigner, from_pt_rapidity, isotropic, two_body_decay, wrap_phi
 
-__all__ = ["breit_wigner", "isotropic", "two_body_decay", "wrap_phi"]
+__all__ = ["SQRT_S", "breit_wigner", "from_pt_rapidity", "isotropic", "two_body_decay", "wrap_phi"]

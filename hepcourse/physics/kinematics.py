@@ -1,5 +1,6 @@
 """Relativistic kinematics used by every simulator: masses from a Breit-Wigner, two-body
-decays in the parent's rest frame boosted to the lab (``vector``), azimuths wrapped.
+decays in the parent's rest frame boosted to the lab (``vector``), a parent built from its
+mass, pT, rapidity and azimuth, isotropic directions, azimuths wrapped.
 
 Energies, momenta and masses in GeV; angles in rad.
 """
@@ -10,6 +11,9 @@ import vector
 
 ANGULAR = ("isotropic", "vector")
 
+#: Centre-of-mass energy of the LHC in Run 3 (GeV): no produced mass can exceed it.
+SQRT_S = 13_600.0
+
 
 def breit_wigner(rng: np.random.Generator, n: int, mass, width, low, high) -> np.ndarray:
     """n masses [GeV] from a relativistic Breit-Wigner of pole ``mass`` and ``width``
@@ -19,6 +23,8 @@ def breit_wigner(rng: np.random.Generator, n: int, mass, width, low, high) -> np
     zero width returns the pole mass. Returns float64 [n].
     """
     mass, width = np.asarray(mass, float), np.asarray(width, float)
+    if not (np.all(np.isfinite(mass)) and np.all(np.isfinite(width))):
+        raise ValueError("breit_wigner: the mass and the width must be finite")
     if np.any(width < 0) or np.any(mass <= 0):
         raise ValueError("breit_wigner: the mass must be > 0 and the width ≥ 0")
     safe = np.where(width > 0, width, 1.0)
@@ -26,6 +32,16 @@ def breit_wigner(rng: np.random.Generator, n: int, mass, width, low, high) -> np
     hi = np.arctan((np.square(high) - mass**2) / (mass * safe))
     u = rng.uniform(0.0, 1.0, n) * (hi - lo) + lo
     return np.where(width > 0, np.sqrt(mass**2 + mass * safe * np.tan(u)), mass * np.ones(n))
+
+
+def from_pt_rapidity(mass, pt, rapidity, phi):
+    """Four-vectors (a vector 4D array) of particles of ``mass`` (GeV) with transverse
+    momentum ``pt`` (GeV), ``rapidity`` y and azimuth ``phi`` (rad), all arrays [n] or
+    numbers: E = mT cosh y, pz = mT sinh y with mT = √(m² + pT²)."""
+    mass, pt = np.asarray(mass, float), np.asarray(pt, float)
+    mt = np.sqrt(mass**2 + pt**2)
+    return vector.array({"px": pt * np.cos(phi), "py": pt * np.sin(phi),
+                         "pz": mt * np.sinh(rapidity), "E": mt * np.cosh(rapidity)})
 
 
 def wrap_phi(phi):

@@ -12,7 +12,9 @@ from hist import axis as haxis
 from matplotlib.colors import LogNorm
 from matplotlib.ticker import NullFormatter
 
-from ..simulate.tracks import MASSES, Detector, beta, cherenkov_angle, expected_dedx
+from ..constants import MASSES
+from ..physics.detector import beta, cherenkov_angle
+from ..simulate.tracks import Detector, expected_dedx
 
 #: LaTeX names and colours of the species (curves and legends).
 NAMES = {"e": "e", "mu": r"\mu", "pi": r"\pi", "K": "K", "p": "p"}

@@ -42,13 +42,19 @@ import pandas as pd
 import vector
 from scipy.special import ndtr
 
+from .. import validate
+from ..analysis.jets import JET_RADIUS, jet_features  # noqa: F401  (re-exported for notebooks)
+from ..physics.detector import energy_resolution, tower_edges
+from ..physics.kinematics import breit_wigner, two_body_decay, wrap_phi
+from ._sampling import power_law
+
 __all__ = ["ImageSample", "images", "grid", "jet_features", "SIMULATOR_VERSION"]
 
-SIMULATOR_VERSION = 1  # bump when the physics changes, so that cached samples are remade
+SIMULATOR_VERSION = 2  # bump when the physics or the random streams change, so that cached samples are remade
 
 GLUON_FRACTION = 0.55  # gluon share of QCD jets at pT ≈ 300 GeV
 CA_OVER_CF = 9.0 / 4.0
-JET_RADIUS = 0.8
+ETA_MAX_LIMIT = 6.0  # no calorimeter covers more than |η| < 6
 _MAX_EMISSIONS = 10
 _CORE_SIGMA, _HALO_SIGMA, _HALO_FRACTION = 0.04, 0.12, 0.25  # lateral profile (η-φ units)
 _PU_PARTICLES_PER_ETA = 5.0  # soft particles per unit η per pile-up vertex
@@ -91,27 +97,7 @@ class ImageSample:
 
 def grid(size: int = 32, eta_max: float = np.pi) -> tuple[np.ndarray, np.ndarray]:
     """Tower edges of the η × φ grid: (eta_edges [size+1], phi_edges [size+1])."""
-    return (np.linspace(-eta_max, eta_max, size + 1), np.linspace(-np.pi, np.pi, size + 1))
-
-
-def _wrap(phi):
-    """Azimuth folded into [-π, π)."""
-    return (np.asarray(phi) + np.pi) % (2 * np.pi) - np.pi
-
-
-def _power_law(rng, n, low, high, index=4.0):
-    """n values from dN/dx ∝ x^-index on [low, high] (inverse CDF)."""
-    a, b = low ** (1 - index), high ** (1 - index)
-    return (a + rng.uniform(size=n) * (b - a)) ** (1 / (1 - index))
-
-
-def _breit_wigner(rng, n, mass, width):
-    """n masses (GeV) from a relativistic Breit-Wigner, truncated to mass ± 10 widths."""
-    if width <= 0:
-        return np.full(n, float(mass))
-    lo, hi = max(mass - 10 * width, 1.0), mass + 10 * width
-    a, b = (np.arctan((x * x - mass * mass) / (mass * width)) for x in (lo, hi))
-    return np.sqrt(mass * mass + mass * width * np.tan(rng.uniform(a, b, n)))
+    return tower_edges(size, size, eta_max)
 
 
 def _radiate(rng, pt, eta, phi, strength, theta_max):
@@ -141,7 +127,7 @@ def _radiate(rng, pt, eta, phi, strength, theta_max):
     recoil *= np.minimum(1.0, theta_max / np.maximum(norm, 1e-12))
     out_pt = np.concatenate([parent_pt[:, None], em_pt], axis=1)
     out_eta = np.concatenate([(eta + recoil[0])[:, None], eta[:, None] + d_eta], axis=1)
-    out_phi = _wrap(np.concatenate([(phi + recoil[1])[:, None], phi[:, None] + d_phi], axis=1))
+    out_phi = wrap_phi(np.concatenate([(phi + recoil[1])[:, None], phi[:, None] + d_phi], axis=1))
     return out_pt, out_eta, out_phi
 
 
@@ -182,28 +168,23 @@ def _deposit(event, pt, eta, phi, n_events, eta_edges, phi_edges):
 
 
 def _check(n, signal_fraction, size, options):
-    if isinstance(n, bool) or int(n) != n or n < 1:
-        raise ValueError(f"n={n!r}: the number of events must be a positive integer")
-    if not 0.0 <= signal_fraction <= 1.0:
-        raise ValueError(f"signal_fraction={signal_fraction!r} must lie in [0, 1]")
-    if isinstance(size, bool) or int(size) != size or size < 8:
-        raise ValueError(f"size={size!r}: the image needs an integer size of at least 8 towers")
-    low, high = options["pt_range"]
-    if not 0 < low < high:
+    """The options of :func:`images`, validated (each error names its argument)."""
+    n = validate.count(n, "n")
+    signal_fraction = validate.probability(signal_fraction, "signal_fraction")
+    size = validate.count(size, "size", minimum=8, what="a whole number of towers")
+    pt_range = validate.reals(options["pt_range"], "pt_range", low=0.0, low_open=True, ndim=1)
+    if pt_range.shape != (2,) or not pt_range[0] < pt_range[1]:
         raise ValueError(f"pt_range={options['pt_range']!r} must be (low, high) GeV with 0 < low < high")
-    if options["mass"] <= 0 or options["width"] < 0:
-        raise ValueError(f"mass={options['mass']!r} GeV must be positive and width={options['width']!r} "
-                         "GeV non-negative")
-    if options["eta_max"] <= JET_RADIUS + 0.5:
-        raise ValueError(f"eta_max={options['eta_max']!r} must exceed {JET_RADIUS + 0.5} to hold a jet")
-    for name in ("pileup", "noise", "stochastic", "constant", "threshold"):
-        if options[name] < 0:
-            raise ValueError(f"{name}={options[name]!r} must be non-negative")
-    if options["lsb"] < 0:
-        raise ValueError(f"lsb={options['lsb']!r} must be non-negative (0: no digitisation)")
+    checked = dict(options, pt_range=(float(pt_range[0]), float(pt_range[1])),
+                   mass=validate.real(options["mass"], "mass", low=1.0),
+                   eta_max=validate.real(options["eta_max"], "eta_max", low=JET_RADIUS + 0.5,
+                                         low_open=True, high=ETA_MAX_LIMIT))
+    for name in ("width", "pileup", "noise", "stochastic", "constant", "threshold", "lsb"):
+        checked[name] = validate.real(options[name], name, low=0.0)
+    return n, signal_fraction, size, checked
 
 
-def images(n: int, signal_fraction: float = 1e-3, size: int = 32, seed: int = 0, *,
+def images(n: int, signal_fraction: float = 1e-3, size: int = 32, *, seed=0,
            mass: float = 100.0, width: float = 2.0, pt_range: tuple[float, float] = (300.0, 700.0),
            pileup: float = 30.0, noise: float = 0.15, stochastic: float = 0.5,
            constant: float = 0.03, threshold: float = 0.25, lsb: float = 1 / 32,
@@ -213,12 +194,14 @@ def images(n: int, signal_fraction: float = 1e-3, size: int = 32, seed: int = 0,
     Parameters
     ----------
     n: number of events. signal_fraction: probability that an event is signal (each event
-    is drawn independently, so the count fluctuates binomially). size: towers per side.
-    seed: same seed, same events. mass, width: X mass and width (GeV).
+    is drawn independently, so the count fluctuates binomially). size: towers per side (≥ 8).
+    seed: keyword only, an int ≥ 0 or a numpy Generator (same seed, same events).
+    mass, width: X mass (≥ 1 GeV) and width (GeV, ≥ 0).
     pt_range: (low, high) jet pT in GeV. pileup: mean number of pile-up vertices.
     noise: electronic noise per tower (GeV, in energy). stochastic, constant: the terms a
     (GeV^½) and c of σ_E/E = a/√E ⊕ c. threshold: zero suppression in tower E_T (GeV).
-    lsb: digitisation step of E_T (GeV; 0 keeps full precision). eta_max: |η| coverage.
+    lsb: digitisation step of E_T (GeV; 0 keeps full precision). eta_max: |η| coverage
+    (above 1.3, at most 6). Every parameter must be finite.
 
     Returns
     -------
@@ -229,36 +212,29 @@ def images(n: int, signal_fraction: float = 1e-3, size: int = 32, seed: int = 0,
     two quarks for signal, between the parton and its hardest emission for background),
     ``recoil_pt``, ``recoil_eta``, ``recoil_phi`` and ``n_vertices`` (pile-up).
     """
-    options = dict(mass=float(mass), width=float(width), pt_range=tuple(map(float, pt_range)),
-                   pileup=float(pileup), noise=float(noise), stochastic=float(stochastic),
-                   constant=float(constant), threshold=float(threshold), lsb=float(lsb),
-                   eta_max=float(eta_max))
-    _check(n, signal_fraction, size, options)
-    n, size = int(n), int(size)
-    rng = np.random.default_rng(seed)
+    n, signal_fraction, size, options = _check(n, signal_fraction, size, dict(
+        mass=mass, width=width, pt_range=pt_range, pileup=pileup, noise=noise,
+        stochastic=stochastic, constant=constant, threshold=threshold, lsb=lsb, eta_max=eta_max))
+    mass, width, eta_max = options["mass"], options["width"], options["eta_max"]
+    rng = validate.rng(seed)
     eta_edges, phi_edges = grid(size, eta_max)
     y_max = eta_max - JET_RADIUS - 0.2
 
     labels = (rng.uniform(size=n) < signal_fraction).astype(np.int64)
     sig = labels == 1
-    pt = _power_law(rng, n, *options["pt_range"])
+    pt = power_law(rng, n, *options["pt_range"], index=4.0)
     eta = rng.uniform(-y_max, y_max, n)
     phi = rng.uniform(-np.pi, np.pi, n)
     # the recoiling jet: balanced in pT up to radiation, back to back in φ
     recoil_pt = pt * np.clip(rng.normal(1.0, 0.08, n), 0.6, 1.4)
     recoil_eta = np.clip(eta + rng.normal(0.0, 1.0, n), -y_max, y_max)
-    recoil_phi = _wrap(phi + np.pi + rng.normal(0.0, 0.1, n))
+    recoil_phi = wrap_phi(phi + np.pi + rng.normal(0.0, 0.1, n))
 
-    # signal: X -> q qbar, isotropic in the X rest frame, boosted to the lab with `vector`
-    m_x = _breit_wigner(rng, n, mass, width)
+    # signal: X -> q qbar (massless), isotropic in the X rest frame, boosted to the lab;
+    # a Breit-Wigner mass truncated to ± 10 widths
+    m_x = breit_wigner(rng, n, mass, width, max(mass - 10 * width, 1.0), mass + 10 * width)
     parent = vector.array({"pt": pt, "eta": eta, "phi": phi, "mass": m_x})
-    cos, azim = rng.uniform(-1, 1, n), rng.uniform(-np.pi, np.pi, n)
-    p_star = m_x / 2
-    sin = np.sqrt(1 - cos**2)
-    q1 = vector.array({"px": p_star * sin * np.cos(azim), "py": p_star * sin * np.sin(azim),
-                       "pz": p_star * cos, "E": p_star}).boost_p4(parent)
-    q2 = vector.array({"px": -p_star * sin * np.cos(azim), "py": -p_star * sin * np.sin(azim),
-                       "pz": -p_star * cos, "E": p_star}).boost_p4(parent)
+    q1, q2 = two_body_decay(rng, parent, 0.0, 0.0)
     dr_qq = np.asarray(q1.deltaR(q2))
 
     # partons of each event: [n, 3] = (prong or jet, second prong or nothing, recoil jet)
@@ -282,7 +258,7 @@ def images(n: int, signal_fraction: float = 1e-3, size: int = 32, seed: int = 0,
 
     # generator-level jet: everything but the recoil jet's partons within ΔR < R of the axis
     cand_pt, cand_eta, cand_phi = e_pt[:, :2 * k], e_eta[:, :2 * k], e_phi[:, :2 * k]
-    d_r = np.hypot(cand_eta - eta[:, None], _wrap(cand_phi - phi[:, None]))
+    d_r = np.hypot(cand_eta - eta[:, None], wrap_phi(cand_phi - phi[:, None]))
     inside = d_r < JET_RADIUS
     parts = vector.array({"pt": np.where(inside, cand_pt, 0.0).ravel(), "eta": cand_eta.ravel(),
                           "phi": cand_phi.ravel(), "mass": np.zeros(cand_pt.size)})
@@ -291,10 +267,10 @@ def images(n: int, signal_fraction: float = 1e-3, size: int = 32, seed: int = 0,
     hardest = 1 + np.argmax(e_pt[:, 1:k], axis=1)
     rows = np.arange(n)
     dr_bg = np.where(e_pt[rows, hardest] > 0,
-                     np.hypot(e_eta[rows, hardest] - e_eta[:, 0], _wrap(e_phi[rows, hardest] - e_phi[:, 0])),
+                     np.hypot(e_eta[rows, hardest] - e_eta[:, 0], wrap_phi(e_phi[rows, hardest] - e_phi[:, 0])),
                      0.0)
 
-    n_vertices = rng.poisson(pileup, n)
+    n_vertices = rng.poisson(options["pileup"], n)
     occupancy = _PU_PARTICLES_PER_ETA * (eta_edges[1] - eta_edges[0]) * (phi_edges[1] - phi_edges[0]) / (2 * np.pi)
     cosh = np.cosh(0.5 * (eta_edges[1:] + eta_edges[:-1]))[None, :, None]
     out = np.empty((n, 1, size, size), np.float32)
@@ -307,11 +283,11 @@ def images(n: int, signal_fraction: float = 1e-3, size: int = 32, seed: int = 0,
         count = rng.poisson((n_vertices[start:stop] * occupancy)[:, None, None], (m, size, size))
         et += rng.gamma(np.maximum(count, 1), _PU_MEAN_ET) * (count > 0)
         energy = et * cosh
-        sigma = np.sqrt(stochastic**2 * energy + (constant * energy) ** 2 + noise**2)
+        sigma = energy_resolution(energy, options["stochastic"], options["constant"], options["noise"])
         et = (energy + sigma * rng.standard_normal(energy.shape)) / cosh
-        et = np.where(et >= threshold, et, 0.0)
-        if lsb > 0:
-            et = np.round(et / lsb) * lsb
+        et = np.where(et >= options["threshold"], et, 0.0)
+        if options["lsb"] > 0:
+            et = np.round(et / options["lsb"]) * options["lsb"]
         out[start:stop, 0] = et
 
     truth = pd.DataFrame({
@@ -323,7 +299,8 @@ def images(n: int, signal_fraction: float = 1e-3, size: int = 32, seed: int = 0,
     attrs = {
         "simulator": "hepcourse.simulate.calorimeter",
         "options": dict(options, pt_range=list(options["pt_range"]), n=n,
-                        signal_fraction=float(signal_fraction), size=size, seed=int(seed)),
+                        signal_fraction=signal_fraction, size=size,
+                        seed=None if isinstance(seed, np.random.Generator) else validate.seed_int(seed)),
         "simulator_version": SIMULATOR_VERSION,
         "unit": "GeV",
         "quantity": "transverse energy E_T per calorimeter tower",
@@ -332,89 +309,3 @@ def images(n: int, signal_fraction: float = 1e-3, size: int = 32, seed: int = 0,
         "source": "simulated: hepcourse.simulate.calorimeter",
     }
     return ImageSample(out, labels, truth, attrs)
-
-
-# --------------------------------------------------------------------------------------
-# reconstruction: the physicist's features from an image
-
-def jet_features(images: np.ndarray, eta_max: float = np.pi, radius: float = JET_RADIUS,
-                 chunk: int = 8192) -> pd.DataFrame:
-    """Reconstruct the two leading jets of each image and their substructure.
-
-    A simple cone algorithm on pile-up-subtracted towers. The pile-up density ρ (GeV per
-    unit η·φ area) is the median, over patches of 4 × 4 towers, of the patch E_T divided by
-    its area (the median ignores the few patches that hold the jets); ρ times the tower area
-    is subtracted from every tower (negative results set to 0). The hottest tower seeds jet 1
-    and the towers within ``radius`` of it form the jet (φ wraps around); jet 2 is found the
-    same way in what remains. Jet four-momenta are sums over towers taken as massless
-    four-vectors at their centres (``vector``).
-
-    images: [N, 1, H, W] or [N, H, W], E_T in GeV, laid out as by :func:`images`.
-    Returns a DataFrame [N rows]: ``rho`` (GeV per unit area), and for jet 1: ``pt1`` (GeV),
-    ``eta1``, ``phi1`` (rad), ``m1`` (GeV), ``tau21_1`` (the N-subjettiness ratio τ2/τ1, with
-    the seed as the one axis, and the seed and the hottest tower at least two towers away
-    from it as the two axes: small for two-prong jets); the same for jet 2 with suffix 2.
-    """
-    x = np.asarray(images)
-    if x.ndim == 4:
-        x = x[:, 0]
-    if x.ndim != 3:
-        raise ValueError(f"images must have shape [N, 1, H, W] or [N, H, W]; got {np.shape(images)}")
-    geometry = _tower_geometry(x.shape[1], x.shape[2], eta_max)
-    frames = [_jets(x[s:s + chunk].astype(np.float32), geometry, radius)
-              for s in range(0, len(x), chunk)]
-    return pd.concat(frames, ignore_index=True)
-
-
-def _tower_geometry(h, w, eta_max):
-    """Tower centres (η, φ) [h·w], the tower area and the tower-to-tower ΔR matrix."""
-    eta_edges, phi_edges = np.linspace(-eta_max, eta_max, h + 1), np.linspace(-np.pi, np.pi, w + 1)
-    eta_c = 0.5 * (eta_edges[1:] + eta_edges[:-1])
-    phi_c = 0.5 * (phi_edges[1:] + phi_edges[:-1])
-    eta_g = np.repeat(eta_c, w)
-    phi_g = np.tile(phi_c, h)
-    distance = np.hypot(eta_g[:, None] - eta_g[None, :], _wrap(phi_g[:, None] - phi_g[None, :]))
-    area = (eta_edges[1] - eta_edges[0]) * (phi_edges[1] - phi_edges[0])
-    return (eta_g, phi_g, area, distance.astype(np.float32), phi_edges[1] - phi_edges[0],
-            eta_edges[1] - eta_edges[0])
-
-
-def _jets(x, geometry, radius):
-    eta_g, phi_g, area, distance, cell, cell_eta = geometry
-    n, h, w = x.shape
-    p = 4 if h % 4 == 0 and w % 4 == 0 else 1
-    patches = x.reshape(n, h // p, p, w // p, p).sum(axis=(2, 4)).reshape(n, -1)
-    rho = np.median(patches, axis=1) / (p * p * area)
-    et = np.clip(x.reshape(n, h * w) - (rho * area)[:, None], 0.0, None).astype(np.float32)
-    cos, sin = np.cos(phi_g).astype(np.float32), np.sin(phi_g).astype(np.float32)
-    sinh, cosh = np.sinh(eta_g).astype(np.float32), np.cosh(eta_g).astype(np.float32)
-    result = {"rho": rho}
-    rows = np.arange(n)
-    for j in (1, 2):
-        # seed: the hottest tower; axis: the E_T-weighted centroid of the cone around it,
-        # snapped to the nearest tower (one iteration of an iterative cone)
-        seed = np.argmax(et, axis=1)
-        cone = np.where(distance[seed] < radius, et, 0.0)
-        total = np.maximum(cone.sum(1), 1e-12)
-        d_eta = (cone * (eta_g[None, :] - eta_g[seed][:, None])).sum(1) / total
-        d_phi = (cone * _wrap(phi_g[None, :] - phi_g[seed][:, None])).sum(1) / total
-        i = np.clip(seed // w + np.rint(d_eta / cell_eta).astype(np.int64), 0, h - 1)
-        k = (seed % w + np.rint(d_phi / cell).astype(np.int64)) % w
-        axis = i * w + k
-        d_axis = distance[axis]
-        member = d_axis < radius
-        e_in = np.where(member, et, 0.0)
-        p4 = vector.array({"px": e_in @ cos, "py": e_in @ sin, "pz": e_in @ sinh, "E": e_in @ cosh})
-        # N-subjettiness: tau1 about the axis; tau2 about the hottest tower a1 and the hottest
-        # tower at least two towers away from it (a2)
-        a1 = np.argmax(e_in, axis=1)
-        d1 = distance[a1]
-        a2 = np.argmax(np.where(d1 >= 2 * cell - 1e-6, e_in, -1.0), axis=1)
-        tau1 = (e_in * d_axis).sum(1)
-        tau2 = (e_in * np.minimum(d1, distance[a2])).sum(1)
-        result.update({f"pt{j}": np.asarray(p4.pt, np.float64), f"eta{j}": np.asarray(p4.eta, np.float64),
-                       f"phi{j}": np.asarray(p4.phi, np.float64),
-                       f"m{j}": np.nan_to_num(np.asarray(p4.mass, np.float64)),
-                       f"tau21_{j}": np.where(tau1 > 0, tau2 / np.maximum(tau1, 1e-12), 1.0)})
-        et = np.where(member, 0.0, et)
-    return pd.DataFrame(result)

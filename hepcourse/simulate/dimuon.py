@@ -10,8 +10,10 @@ Standard Model backgrounds with two prompt or non-prompt muons above m_μμ = 15
 - ``nonprompt``  bb̄ with semileptonic b decays: muons inside jets (poor isolation),
   displaced from the beam line (impact parameter d0 of order cτ_B ≈ 0.45 mm × angles).
 
-Muons are generated as four-vectors (``vector``), smeared with σ(pT)/pT = 1% ⊕ 5·10⁻⁵·pT/GeV,
-accepted within |η| < 2.4 and pT > 30 GeV; m_μμ is recomputed from the measured muons.
+The dimuon system (mass, pT, rapidity) decays with the 1 + cos²θ* distribution of a vector
+boson (``vector`` four-vectors); the muons are smeared with σ(pT)/pT = 1% ⊕ 5·10⁻⁵·pT/GeV
+(in quadrature), accepted within |η| < 2.4 and pT > 30 GeV, and m_μμ is recomputed from
+the measured muons.
 """
 from __future__ import annotations
 
@@ -19,7 +21,11 @@ import numpy as np
 import pandas as pd
 import vector
 
-from .drell_yan import MU_MASS, breit_wigner_mass, two_body_decay
+from .. import validate
+from ..constants import MU_MASS
+from ..physics.detector import pt_resolution
+from ..physics.kinematics import SQRT_S, breit_wigner, from_pt_rapidity, two_body_decay
+from ._sampling import accepted, power_law
 
 PROCESSES = ("zprime", "drell_yan", "ttbar", "nonprompt")
 # the classifier inputs: object quality and event activity, nothing that knows the dimuon
@@ -28,19 +34,21 @@ PROCESSES = ("zprime", "drell_yan", "ttbar", "nonprompt")
 FEATURES = ("mu1_eta", "mu1_iso", "mu1_d0", "mu2_eta", "mu2_iso", "mu2_d0", "met", "n_jets",
             "n_bjets", "cos_theta")
 MASS_MIN = 150.0  # GeV, the search region
+ZPRIME_WIDTH = 0.03  # Γ/m of the Z'
+MUON_RESOLUTION = (0.01, 5e-5)  # σ(pT)/pT = a ⊕ b·pT[GeV]
 
 
-def _parents(rng, n, process, mass_value):
-    """Masses (GeV), transverse momenta (GeV) and rapidities of the dimuon system."""
+def _parents(rng, n, process, masses):
+    """Masses (GeV), transverse momenta (GeV) and rapidities of n dimuon systems; for the
+    Z' the mass is drawn per event from the Breit-Wigner of one of ``masses`` (GeV),
+    truncated to [0.5, 1.5] times it."""
     if process == "zprime":
-        masses = np.atleast_1d(np.asarray(mass_value, dtype=float))
         centre = rng.choice(masses, size=n)
-        m = np.array([breit_wigner_mass(rng, 1, c, 0.03 * c, 0.5 * c, 1.5 * c)[0] for c in centre]) \
-            if n < 64 else _bw_many(rng, centre)
+        m = breit_wigner(rng, n, centre, ZPRIME_WIDTH * centre, 0.5 * centre, 1.5 * centre)
         pt = rng.gamma(1.5, 15.0, n)  # produced by qq̄ annihilation, like Drell-Yan
         y = rng.normal(0.0, 1.0, n)
     elif process == "drell_yan":
-        m = MASS_MIN * 0.8 * rng.uniform(size=n) ** (-1 / 3.5)
+        m = power_law(rng, n, MASS_MIN * 0.8, index=4.5)
         pt = rng.gamma(1.5, 15.0, n)
         y = rng.normal(0.0, 1.0, n)
     elif process == "ttbar":
@@ -48,18 +56,20 @@ def _parents(rng, n, process, mass_value):
         pt = rng.gamma(2.0, 45.0, n)
         y = rng.normal(0.0, 0.9, n)
     else:  # nonprompt
-        m = MASS_MIN * 0.8 * rng.uniform(size=n) ** (-1 / 3.0)
+        m = power_law(rng, n, MASS_MIN * 0.8, index=4.0)
         pt = rng.gamma(1.8, 25.0, n)
         y = rng.normal(0.0, 1.0, n)
     return m, pt, y
 
 
-def _bw_many(rng, centre):
-    out = np.empty(centre.size)
-    for value in np.unique(centre):
-        idx = np.flatnonzero(centre == value)
-        out[idx] = breit_wigner_mass(rng, idx.size, value, 0.03 * value, 0.5 * value, 1.5 * value)
-    return out
+def _measure(rng, mu):
+    """The measured muons: pT smeared with σ(pT)/pT = a ⊕ b·pT (:data:`MUON_RESOLUTION`,
+    added in quadrature), direction kept. ``mu``: a vector array [k]; returns one [k]."""
+    true_pt = np.asarray(mu.pt)
+    resolution = pt_resolution(true_pt, *MUON_RESOLUTION)
+    return vector.array({"pt": true_pt * (1 + resolution * rng.standard_normal(true_pt.size)),
+                         "eta": np.asarray(mu.eta), "phi": np.asarray(mu.phi),
+                         "M": np.full(true_pt.size, MU_MASS)})
 
 
 def _event_properties(rng, n, process):
@@ -86,87 +96,87 @@ def _event_properties(rng, n, process):
     return iso, d0, met, n_jets, n_b
 
 
-def _process_events(rng, n, process, mass_value):
-    """n accepted events of one process as a dict of columns."""
-    rows, have = [], 0
-    while have < n:
-        trial = int((n - have) * 2.5) + 200
-        m, pt, y = _parents(rng, trial, process, mass_value)
-        mt = np.sqrt(m**2 + pt**2)
-        phi = rng.uniform(-np.pi, np.pi, trial)
-        parent = vector.array({"px": pt * np.cos(phi), "py": pt * np.sin(phi),
-                               "pz": mt * np.sinh(y), "E": mt * np.cosh(y)})
-        mu_a, mu_b = two_body_decay(rng, parent, MU_MASS)
-        measured = []
-        for mu in (mu_a, mu_b):
-            true_pt = np.asarray(mu.pt)
-            resolution = 0.01 + 5e-5 * true_pt
-            measured.append(vector.array({
-                "pt": true_pt * (1 + resolution * rng.standard_normal(trial)),
-                "eta": np.asarray(mu.eta), "phi": np.asarray(mu.phi),
-                "M": np.full(trial, MU_MASS)}))
-        # order by measured pT: muon 1 is the leading one
-        swap = measured[1].pt > measured[0].pt
-        lead = vector.array({k: np.where(swap, getattr(measured[1], k), getattr(measured[0], k))
-                             for k in ("pt", "eta", "phi", "M")})
-        sub = vector.array({k: np.where(swap, getattr(measured[0], k), getattr(measured[1], k))
-                            for k in ("pt", "eta", "phi", "M")})
-        pair = lead + sub
-        mass = np.asarray(pair.mass)
-        ok = ((np.abs(lead.eta) < 2.4) & (np.abs(sub.eta) < 2.4) & (sub.pt > 30.0)
-              & (mass > MASS_MIN))
-        idx = np.flatnonzero(ok)[: n - have]
-        iso, d0, met, n_jets, n_b = _event_properties(rng, idx.size, process)
-        # Collins-Soper-like angle: the muon direction in the pair rest frame vs the pair boost
-        cm_lead = lead[idx].boostCM_of_p4(pair[idx])
-        cos_theta = np.asarray(np.cos(cm_lead.theta)) * np.sign(np.asarray(pair[idx].pz) + 1e-12)
-        rows.append({
-            "mu1_pt": np.asarray(lead.pt)[idx], "mu1_eta": np.asarray(lead.eta)[idx],
-            "mu1_iso": iso[0], "mu1_d0": d0[0],
-            "mu2_pt": np.asarray(sub.pt)[idx], "mu2_eta": np.asarray(sub.eta)[idx],
-            "mu2_iso": iso[1], "mu2_d0": d0[1],
-            "met": met, "n_jets": n_jets, "n_bjets": n_b,
-            "pt_mumu": np.asarray(pair.pt)[idx], "cos_theta": cos_theta,
-            "delta_phi": np.abs(np.asarray(lead.deltaphi(sub)))[idx],
-            "m_mumu": mass[idx],
-        })
-        have += idx.size
-    return {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
+
+def _process_block(rng, missing, process, masses):
+    """The accepted events of one trial sample of ``process``, at most ``missing``, as a
+    DataFrame of the columns of :func:`dimuon_search` (without label and process)."""
+    trial = int(missing * 2.5) + 200
+    m, pt, y = _parents(rng, trial, process, masses)
+    parent = from_pt_rapidity(m, pt, y, rng.uniform(-np.pi, np.pi, trial))
+    muons = [_measure(rng, mu) for mu in two_body_decay(rng, parent, MU_MASS, MU_MASS,
+                                                         angular="vector")]
+    # order by measured pT: muon 1 is the leading one
+    swap = np.asarray(muons[1].pt > muons[0].pt)
+    lead, sub = (vector.array({**{k: np.where(swap, np.asarray(getattr(muons[i], k)),
+                                             np.asarray(getattr(muons[1 - i], k)))
+                                  for k in ("pt", "eta", "phi")}, "M": np.full(trial, MU_MASS)})
+                 for i in (1, 0))
+    pair = lead + sub
+    mass = np.asarray(pair.mass)
+    ok = ((np.abs(lead.eta) < 2.4) & (np.abs(sub.eta) < 2.4) & (sub.pt > 30.0)
+          & (mass > MASS_MIN))
+    idx = np.flatnonzero(ok)[:missing]
+    iso, d0, met, n_jets, n_b = _event_properties(rng, idx.size, process)
+    lead, sub, pair = lead[idx], sub[idx], pair[idx]
+    # Collins-Soper-like angle: the muon direction in the pair rest frame vs the pair boost
+    cm_lead = lead.boostCM_of_p4(pair)
+    cos_theta = np.asarray(np.cos(cm_lead.theta)) * np.sign(np.asarray(pair.pz) + 1e-12)
+    return pd.DataFrame({
+        "mu1_pt": np.asarray(lead.pt), "mu1_eta": np.asarray(lead.eta),
+        "mu1_iso": iso[0], "mu1_d0": d0[0],
+        "mu2_pt": np.asarray(sub.pt), "mu2_eta": np.asarray(sub.eta),
+        "mu2_iso": iso[1], "mu2_d0": d0[1],
+        "met": met, "n_jets": n_jets, "n_bjets": n_b,
+        "pt_mumu": np.asarray(pair.pt), "cos_theta": cos_theta,
+        "delta_phi": np.abs(np.asarray(lead.deltaphi(sub))),
+        "m_mumu": mass[idx],
+        "true_mass": m[idx] if process == "zprime" else np.full(idx.size, np.nan),
+    })
+
+
+def _check_mix(background_mix) -> np.ndarray:
+    mix = validate.reals(background_mix, "background_mix", low=0.0, ndim=1)
+    if mix.shape != (3,) or not np.isclose(mix.sum(), 1):
+        raise ValueError(f"background_mix={background_mix!r} must be 3 fractions (drell_yan, "
+                         "ttbar, nonprompt) that add up to 1")
+    return mix
 
 
 def dimuon_search(n: int, signal_fraction: float = 0.5, signal_mass=(400, 600, 800, 1000, 1200),
-                  background_mix=(0.5, 0.3, 0.2), seed: int = 0) -> pd.DataFrame:
+                  background_mix=(0.5, 0.3, 0.2), *, seed=0) -> pd.DataFrame:
     """n dimuon events with m_μμ > 150 GeV for a Z' → μμ search.
 
-    signal_fraction: fraction of Z' events; signal_mass: a mass in GeV, or several (each
-    signal event draws one); background_mix: fractions of drell_yan, ttbar, nonprompt.
+    signal_fraction: fraction of Z' events, in [0, 1]; signal_mass: a mass in GeV, or
+    several (each signal event draws one), above 150 GeV and at most √s = 13.6 TeV;
+    background_mix: fractions of drell_yan, ttbar, nonprompt (adding up to 1); seed:
+    keyword only, an int ≥ 0 or a numpy Generator (same seed, same events).
     Returns a DataFrame, one row per event, shuffled: mu1_pt, mu2_pt, pt_mumu (GeV),
     delta_phi (rad), the classifier inputs of ``FEATURES`` (η, isolation relative to the
-    muon pT, d0 in μm, met in GeV, jet counts, cos θ*), ``m_mumu`` (GeV), ``label``
-    (1 for Z'), ``process`` (one of ``PROCESSES``) and ``true_mass`` (GeV, NaN for background).
+    muon pT, d0 in μm, met in GeV, jet counts, cos θ*), ``m_mumu`` (GeV), ``true_mass``
+    (GeV: the Z' mass generated for the event, drawn from the Breit-Wigner of width 3%
+    around its ``signal_mass``; NaN for background), ``label`` (1 for Z') and ``process``
+    (one of ``PROCESSES``).
     """
-    if int(n) != n or n < 1:
-        raise ValueError(f"n={n!r}: the number of events must be a positive integer")
-    if not 0 <= signal_fraction <= 1:
-        raise ValueError(f"signal_fraction={signal_fraction!r} must lie in [0, 1]")
-    mix = np.asarray(background_mix, dtype=float)
-    if mix.shape != (3,) or np.any(mix < 0) or not np.isclose(mix.sum(), 1):
-        raise ValueError(f"background_mix={background_mix!r} must be 3 fractions (drell_yan, "
-                         "ttbar, nonprompt) that add up to 1")
-    masses = np.atleast_1d(np.asarray(signal_mass, dtype=float))
-    if np.any(masses <= MASS_MIN):
-        raise ValueError(f"signal_mass must be above the search threshold {MASS_MIN} GeV")
-    rng = np.random.default_rng(seed)
-    counts = rng.multinomial(int(n), np.r_[signal_fraction, (1 - signal_fraction) * mix])
+    n = validate.count(n, "n")
+    signal_fraction = validate.probability(signal_fraction, "signal_fraction")
+    mix = _check_mix(background_mix)
+    masses = np.atleast_1d(validate.reals(signal_mass, "signal_mass"))
+    if masses.ndim != 1 or masses.size == 0 or np.any(masses <= MASS_MIN) or np.any(masses > SQRT_S):
+        raise ValueError(f"signal_mass={signal_mass!r}: give masses in GeV above the search "
+                         f"threshold {MASS_MIN} GeV and at most √s = {SQRT_S:.0f} GeV")
+    rng = validate.rng(seed)
+    counts = rng.multinomial(n, np.r_[signal_fraction, (1 - signal_fraction) * mix])
     frames = []
     for process, count in zip(PROCESSES, counts):
         if count == 0:
             continue
-        columns = _process_events(rng, int(count), process, masses)
-        frame = pd.DataFrame(columns)
+        def draw(missing, process=process):
+            return _process_block(rng, missing, process, masses)
+
+        blocks = accepted(draw, int(count), f"dimuon_search: {process}")
+        frame = pd.concat(list(blocks), ignore_index=True)
         frame["label"] = int(process == "zprime")
         frame["process"] = process
-        frame["true_mass"] = np.nan
         frames.append(frame)
     events = pd.concat(frames, ignore_index=True)
     events = events.iloc[rng.permutation(len(events))].reset_index(drop=True)

@@ -14,93 +14,50 @@ from __future__ import annotations
 import awkward as ak
 import numpy as np
 import vector
-from particle import Particle
 
-MU_MASS = Particle.from_name("mu-").mass / 1000.0  # GeV
-Z_MASS = Particle.from_pdgid(23).mass / 1000.0  # GeV
-Z_WIDTH = Particle.from_pdgid(23).width / 1000.0  # GeV
+from .. import validate
+from ..constants import MU_MASS, Z_MASS, Z_WIDTH
+from ..physics.kinematics import SQRT_S, breit_wigner, from_pt_rapidity, two_body_decay
+from ._sampling import accepted
 
-# muon types as in the CMS file: fraction of events and relative pT resolution
+#: The name notebooks and tests use for :func:`hepcourse.physics.kinematics.breit_wigner`.
+breit_wigner_mass = breit_wigner
+
 # relative pT resolution of the silicon tracker and of the muon chambers alone (at low pT)
 _TRACKER_RESOLUTION = 0.020
 _CHAMBER_RESOLUTION = 0.080
 _RUNS = np.array([148029, 148031])
 
 
-def _check(n: int, fraction: float) -> None:
-    if int(n) != n or n < 1:
-        raise ValueError(f"n={n!r}: the number of events must be a positive integer")
-    if not 0.0 <= fraction <= 1.0:
-        raise ValueError(f"signal_fraction={fraction!r} must lie in [0, 1]")
-
-
-def breit_wigner_mass(rng: np.random.Generator, n: int, mass: float, width: float,
-                      low: float, high: float) -> np.ndarray:
-    """n masses (GeV) from a relativistic Breit-Wigner, truncated to [low, high]
-    (inverse-CDF sampling in the variable atan((m²-M²)/(MΓ)))."""
-    lo, hi = (np.arctan((x * x - mass * mass) / (mass * width)) for x in (low, high))
-    u = rng.uniform(lo, hi, n)
-    return np.sqrt(mass * mass + mass * width * np.tan(u))
-
-
-def two_body_decay(rng: np.random.Generator, parent, daughter_mass: float):
-    """Decay ``parent`` (a vector 4D array) into two equal-mass daughters with the
-    1+cos²θ* distribution of a vector boson into fermions; returns the two lab-frame
-    daughters (vector arrays)."""
-    n = len(parent)
-    # 1 + cos^2: accept-reject with an envelope of 2
-    cos = np.empty(0)
-    while cos.size < n:
-        trial = rng.uniform(-1, 1, 2 * n)
-        keep = rng.uniform(0, 2, 2 * n) < 1 + trial**2
-        cos = np.concatenate([cos, trial[keep]])
-    cos = cos[:n]
-    sin = np.sqrt(1 - cos**2)
-    phi = rng.uniform(-np.pi, np.pi, n)
-    m = parent.mass
-    p = np.sqrt(np.maximum(m * m / 4 - daughter_mass**2, 0))
-    rest = vector.array({"px": p * sin * np.cos(phi), "py": p * sin * np.sin(phi),
-                         "pz": p * cos, "M": np.full(n, daughter_mass)})
-    flipped = vector.array({"px": -rest.px, "py": -rest.py, "pz": -rest.pz,
-                            "M": np.full(n, daughter_mass)})
-    return rest.boost_p4(parent), flipped.boost_p4(parent)
-
-
 def _dimuons(rng, n, signal_fraction, mass_range):
-    """n independent accepted dimuon events at generator level (after final-state
-    radiation, before the detector): muons A and B (vector arrays) and whether the pair
-    is a same-sign fake. Returns None when the trial sample was too small."""
+    """At most n independent accepted dimuon events at generator level (after final-state
+    radiation, before the detector), from one trial sample: muons A and B (vector arrays)
+    and whether the pair is a same-sign fake (bool array)."""
     low, high = mass_range
     n_try = int(n * 1.6) + 100
     is_signal = rng.uniform(size=n_try) < signal_fraction
     mass = np.where(
         is_signal,
-        breit_wigner_mass(rng, n_try, Z_MASS, Z_WIDTH, max(low, 50.0), high),
+        breit_wigner(rng, n_try, Z_MASS, Z_WIDTH, min(max(low, 50.0), high), high),
         # falling continuum: low-mass combinatorics and a Drell-Yan tail
         np.where(rng.uniform(size=n_try) < 0.15, low + rng.exponential(9.0, n_try),
                  30.0 + rng.exponential(40.0, n_try)),
     )
-    mass = np.where(mass < high, mass, rng.uniform(low, high, n_try))
+    mass = np.where((mass >= low) & (mass < high), mass, rng.uniform(low, high, n_try))
     pt = rng.gamma(1.6, 9.0, n_try)  # GeV, median ≈ 12 as measured for Z bosons
     rapidity = rng.normal(0.0, 1.3, n_try)
-    mt = np.sqrt(mass**2 + pt**2)
-    phi = rng.uniform(-np.pi, np.pi, n_try)
-    parent = vector.array({"px": pt * np.cos(phi), "py": pt * np.sin(phi),
-                           "pz": mt * np.sinh(rapidity), "E": mt * np.cosh(rapidity)})
-    mu_a, mu_b = two_body_decay(rng, parent, MU_MASS)
+    parent = from_pt_rapidity(mass, pt, rapidity, rng.uniform(-np.pi, np.pi, n_try))
+    mu_a, mu_b = two_body_decay(rng, parent, MU_MASS, MU_MASS, angular="vector")
     # final-state radiation: in a fifth of the events one muon radiates a photon that
     # is not measured, carrying a fraction z of its momentum (the low-mass tail of the peak)
     radiates = rng.uniform(size=n_try) < 0.2
     z = np.where(radiates, np.minimum(rng.exponential(0.06, n_try), 0.9), 0.0)
     first = rng.uniform(size=n_try) < 0.5
     muons = [_scaled(mu, np.where(first == bool(k), 1.0 - z, 1.0)) for k, mu in enumerate((mu_a, mu_b))]
-    accepted = (np.abs(muons[0].eta) < 2.4) & (np.abs(muons[1].eta) < 2.4) \
+    inside = (np.abs(muons[0].eta) < 2.4) & (np.abs(muons[1].eta) < 2.4) \
         & (muons[0].pt > 3.0) & (muons[1].pt > 3.0)
-    index = np.flatnonzero(accepted)
-    if index.size < n:
-        return None
-    index = index[:n]
-    same_sign = (~is_signal[index]) & (rng.uniform(size=n) < 0.35)
+    index = np.flatnonzero(inside)[:n]
+    same_sign = (~is_signal[index]) & (rng.uniform(size=index.size) < 0.35)
     return muons[0][index], muons[1][index], same_sign
 
 
@@ -128,13 +85,26 @@ def _measure(rng, mu):
 
 
 def _generate(rng, n, signal_fraction, mass_range):
-    result = None
-    while result is None:
-        result = _dimuons(rng, n, signal_fraction, mass_range)
-    return result
+    """n accepted dimuon events: muons A and B (vector arrays [n]) and same_sign (bool [n])."""
+    blocks = list(accepted(lambda missing: _dimuons(rng, missing, signal_fraction, mass_range),
+                           n, f"zmumu: mass_range={tuple(mass_range)}", size=lambda b: b[2].size))
+    if len(blocks) == 1:
+        return blocks[0]
+    muons = [{k: np.concatenate([np.asarray(getattr(b[i], k)) for b in blocks])
+              for k in ("pt", "eta", "phi")} for i in (0, 1)]
+    return (*(vector.array({**mu, "M": np.full(n, MU_MASS)}) for mu in muons),
+            np.concatenate([b[2] for b in blocks]))
 
 
-def zmumu(n: int = 2304, seed: int = 0, signal_fraction: float = 0.9,
+def _check_mass_range(mass_range) -> tuple[float, float]:
+    bounds = validate.reals(mass_range, "mass_range", ndim=1)
+    if bounds.shape != (2,) or not 2 * MU_MASS < bounds[0] < bounds[1] <= SQRT_S:
+        raise ValueError(f"mass_range={mass_range!r}: need (low, high) in GeV with 2 m_μ < low "
+                         f"< high ≤ √s = {SQRT_S:.0f}")
+    return float(bounds[0]), float(bounds[1])
+
+
+def zmumu(n: int = 2304, *, seed=0, signal_fraction: float = 0.9,
           mass_range: tuple[float, float] = (2.0, 170.0)) -> ak.Array:
     """Simulated twin of ``uproot-Zmumu.root``: n dimuon *candidates* with the same fields.
 
@@ -144,13 +114,16 @@ def zmumu(n: int = 2304, seed: int = 0, signal_fraction: float = 0.9,
     The global (G) measurement combines the tracker-only one (T, 2% pT resolution at low
     pT) with the muon chambers, so the two are strongly correlated.
 
-    Parameters: n candidates; seed (same seed, same candidates); signal_fraction of Z→μμ
-    events (the rest is a falling continuum); mass_range in GeV.
+    Parameters: n candidates; seed (keyword only: an int ≥ 0 or a numpy Generator; same
+    seed, same candidates); signal_fraction of Z→μμ events in [0, 1] (the rest is a falling
+    continuum); mass_range (low, high) in GeV.
     Returns an awkward array of n records: Type (str), Run, Event (int32), E1, px1, py1,
     pz1, pt1 (GeV), eta1, phi1 (rad), Q1 (int32), the same for muon 2, and M (GeV).
     """
-    _check(n, signal_fraction)
-    rng = np.random.default_rng(seed)
+    n = validate.count(n, "n")
+    signal_fraction = validate.probability(signal_fraction, "signal_fraction")
+    mass_range = _check_mass_range(mass_range)
+    rng = validate.rng(seed)
     n_events = -(-n // 4)
     mu_a, mu_b, same_sign = _generate(rng, n_events, signal_fraction, mass_range)
     q_a = rng.choice(np.array([-1, 1], dtype=np.int32), size=n_events)

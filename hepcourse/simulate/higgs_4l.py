@@ -10,10 +10,12 @@ import awkward as ak
 import numpy as np
 import vector
 
-from .drell_yan import MU_MASS, _generate, _measure
+from .. import validate
+from ..constants import E_MASS, MU_MASS
+from .drell_yan import _generate, _measure
 
 
-def hzz(n: int = 2421, seed: int = 0) -> ak.Array:
+def hzz(n: int = 2421, *, seed=0) -> ak.Array:
     """Simulated twin of the reconstructed-object branches of ``uproot-HZZ.root``.
 
     Each event has a Poisson number of jets and 0-4 muons; about 60% hold a Z→μμ pair
@@ -21,11 +23,10 @@ def hzz(n: int = 2421, seed: int = 0) -> ak.Array:
     Jet_Px/Py/Pz/E (GeV, float32, ragged), Jet_btag, Jet_ID, NMuon, Muon_Px/Py/Pz/E,
     Muon_Charge, Muon_Iso, NElectron, Electron_Px/Py/Pz/E, Electron_Charge, Electron_Iso,
     MET_px, MET_py (GeV), NPrimaryVertices and EventWeight. The MC-truth branches of the
-    real file are not simulated.
+    real file are not simulated. ``seed`` (keyword only): an int ≥ 0 or a numpy Generator.
     """
-    if int(n) != n or n < 1:
-        raise ValueError(f"n={n!r}: the number of events must be a positive integer")
-    rng = np.random.default_rng(seed)
+    n = validate.count(n, "n")
+    rng = validate.rng(seed)
     # muons: a Z pair in 60% of events, plus 0-2 extra (non-isolated, softer) muons
     has_z = rng.uniform(size=n) < 0.60
     z_a, z_b, _ = _generate(rng, n, 1.0, (60.0, 120.0))
@@ -74,7 +75,7 @@ def hzz(n: int = 2421, seed: int = 0) -> ak.Array:
     n_el = rng.choice(3, size=n, p=[0.95, 0.03, 0.02])
     ne = int(n_el.sum())
     el = vector.array({"pt": 10.0 + rng.exponential(20.0, ne), "eta": rng.uniform(-2.5, 2.5, ne),
-                       "phi": rng.uniform(-np.pi, np.pi, ne), "M": np.full(ne, 0.000511)})
+                       "phi": rng.uniform(-np.pi, np.pi, ne), "M": np.full(ne, E_MASS)})
     met = rng.rayleigh(18.0, n)
     met_phi = rng.uniform(-np.pi, np.pi, n)
     f32 = np.float32

@@ -33,18 +33,23 @@ from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
-from particle import Particle
 
-C_LIGHT = 0.299792458  # speed of light, m/ns
+from .. import validate
+from ..constants import C_LIGHT, MASSES, PDG_IDS  # noqa: F401  (C_LIGHT re-exported)
+from ..physics import detector as response
+from ..physics.detector import (  # noqa: F401  (re-exported: notebooks import them from here)
+    ALEPH_PARAMETERS,
+    beta,
+    bethe_bloch_aleph,
+    cherenkov_angle,
+    cherenkov_threshold,
+    path_length,
+    time_of_flight,
+)
+from ._sampling import tabulated
 
-#: The five ALEPH Bethe-Bloch parameters (P1..P5) of the ALICE TPC.
-ALEPH_PARAMETERS = (0.076176, 10.632, 1.3279e-5, 1.8631, 1.9479)
-
-#: Species this simulator knows: short name -> PDG id of the positive (or negative) particle.
-PDG_IDS = {"e": 11, "mu": 13, "pi": 211, "K": 321, "p": 2212}
+#: Species this simulator knows (PDG ids and masses in GeV from :mod:`hepcourse.constants`).
 SPECIES = tuple(PDG_IDS)
-#: Masses in GeV, from the ``particle`` package (PDG).
-MASSES = {name: Particle.from_pdgid(pdg).mass / 1000.0 for name, pdg in PDG_IDS.items()}
 
 #: Cherenkov radiators: refractive index, single-photon angular resolution (rad) and mean
 #: number of detected photons for β = 1. Numbers of the order of BaBar's DIRC (quartz),
@@ -58,6 +63,17 @@ RADIATORS = {
 
 SPECTRA = ("log", "flat", "tsallis")
 MIP_ENERGY = 0.27  # GeV deposited by a minimum-ionising particle in the calorimeter
+
+# the allowed range of every number of a Detector (each must also be finite)
+_RANGES = {
+    **{key: dict(low=0.0, low_open=True) for key in (
+        "eta_max", "pt_resolution", "dedx_scale", "dedx_resolution", "dedx_gain", "tof_radius",
+        "tof_resolution", "cherenkov_resolution", "cherenkov_photons", "cherenkov_track_resolution",
+        "ecal_radius", "ecal_stochastic", "ecal_constant")},
+    "b_field": dict(low=0.0), "pt_resolution_per_gev": dict(low=0.0),
+    "tof_efficiency": dict(low=0.0, low_open=True, high=1.0), "tof_offset": {},
+    "refractive_index": dict(low=1.0, low_open=True),  # 1.0014 C4F10, 1.03 aerogel, 1.473 quartz
+}
 
 
 @dataclass(frozen=True)
@@ -105,43 +121,25 @@ class Detector:
     ecal_constant: float = 0.017
 
     def __post_init__(self):
-        positive = ("eta_max", "pt_resolution", "dedx_scale", "dedx_resolution", "dedx_gain",
-                    "tof_radius", "tof_resolution", "cherenkov_resolution",
-                    "cherenkov_photons", "cherenkov_track_resolution", "ecal_radius",
-                    "ecal_stochastic", "ecal_constant")
-        for key in positive:
-            value = getattr(self, key)
-            if not np.isfinite(value) or value <= 0:
-                raise ValueError(f"Detector.{key}={value!r}: must be a positive number "
-                                 "(resolutions, lengths and scales are > 0)")
-        if not np.isfinite(self.pt_resolution_per_gev) or self.pt_resolution_per_gev < 0:
-            raise ValueError(f"Detector.pt_resolution_per_gev={self.pt_resolution_per_gev!r}: "
-                             "must be >= 0")
-        if not np.isfinite(self.b_field) or self.b_field < 0:
-            raise ValueError(f"Detector.b_field={self.b_field!r}: must be >= 0 (tesla)")
-        if not 0 < self.tof_efficiency <= 1:
-            raise ValueError(f"Detector.tof_efficiency={self.tof_efficiency!r}: must lie in (0, 1]")
-        if not np.isfinite(self.refractive_index) or self.refractive_index <= 1:
-            raise ValueError(f"Detector.refractive_index={self.refractive_index!r}: a radiator "
-                             "has n > 1 (e.g. 1.0014 C4F10, 1.03 aerogel, 1.473 quartz)")
-        if not np.isfinite(self.tof_offset):
-            raise ValueError(f"Detector.tof_offset={self.tof_offset!r}: must be finite (ns)")
-        if len(self.bethe_bloch) != 5:
+        for key in ("name", "radiator"):
+            if not isinstance(getattr(self, key), str):
+                raise TypeError(f"Detector.{key}={getattr(self, key)!r}: expected a label (str)")
+        for key, bounds in _RANGES.items():  # frozen: store the checked float
+            object.__setattr__(self, key, validate.real(getattr(self, key), f"Detector.{key}", **bounds))
+        parameters = validate.reals(self.bethe_bloch, "Detector.bethe_bloch", ndim=1)
+        if parameters.shape != (5,):
             raise ValueError("Detector.bethe_bloch: the ALEPH form has five parameters P1..P5")
+        object.__setattr__(self, "bethe_bloch", tuple(float(x) for x in parameters))
 
     def replace(self, **changes) -> "Detector":
         """A copy with some fields changed (validated), e.g. ``tof_resolution=0.05``."""
-        unknown = set(changes) - {f.name for f in fields(self)}
-        if unknown:
-            raise ValueError(f"unknown Detector field(s) {sorted(unknown)}; allowed: "
-                             f"{[f.name for f in fields(self)]}")
+        validate.options(changes, [f.name for f in fields(self)], "Detector.replace")
         return replace(self, **changes)
 
     def with_radiator(self, radiator: str) -> "Detector":
         """A copy with another Cherenkov radiator: one of ``RADIATORS``
         ("quartz", "aerogel", "c4f10", "c6f14"), with its index, resolution and yield."""
-        if radiator not in RADIATORS:
-            raise ValueError(f"unknown radiator {radiator!r}; allowed: {list(RADIATORS)}")
+        validate.choice(radiator, "radiator", RADIATORS)
         return replace(self, radiator=radiator, **RADIATORS[radiator])
 
     def shifted(self, *, dedx_gain: float = 1.08, tof_offset: float = 0.08,
@@ -150,8 +148,9 @@ class Detector:
         ``dedx_gain`` (gas density and amplification drift), ``tof_offset`` ns added to the
         time zero, and the dE/dx, time and Cherenkov resolutions multiplied by
         ``resolution_scale``. A classifier trained on ``self`` sees shifted bands on it."""
-        if resolution_scale <= 0 or dedx_gain <= 0:
-            raise ValueError("dedx_gain and resolution_scale must be > 0")
+        dedx_gain = validate.positive(dedx_gain, "dedx_gain")
+        resolution_scale = validate.positive(resolution_scale, "resolution_scale")
+        tof_offset = validate.real(tof_offset, "tof_offset")
         return replace(
             self, name=name, dedx_gain=self.dedx_gain * dedx_gain,
             tof_offset=self.tof_offset + tof_offset,
@@ -164,21 +163,17 @@ class Detector:
         return asdict(self)
 
 
-# --------------------------------------------------------------------------- physics
+# ------------------------------------------------ the detector response of a Detector
 
 
-def _check_momentum(p):
-    p = np.asarray(p, dtype=float)
-    if np.any(p < 0):
-        raise ValueError("momentum must be >= 0 GeV (a magnitude); got negative values")
-    return p
-
-
-def _check_mass(m):
-    m = np.asarray(m, dtype=float)
-    if np.any(m <= 0):
-        raise ValueError("mass must be > 0 GeV")
-    return m
+def check_detector(detector) -> Detector:
+    """``detector`` itself, or ``Detector()`` for None; TypeError for anything else."""
+    if detector is None:
+        return Detector()
+    if not isinstance(detector, Detector):
+        raise TypeError(f"detector must be a hepcourse.simulate.tracks.Detector or None, not "
+                        f"{type(detector).__name__}")
+    return detector
 
 
 def mass(species: str) -> float:
@@ -187,109 +182,35 @@ def mass(species: str) -> float:
     return MASSES[species]
 
 
-def beta(p, m):
-    """Velocity β = p/√(p²+m²) for momentum p (GeV) and mass m (GeV); arrays broadcast."""
-    p, m = _check_momentum(p), _check_mass(m)
-    return p / np.sqrt(p * p + m * m)
-
-
-def bethe_bloch_aleph(betagamma, parameters=ALEPH_PARAMETERS):
-    """Mean dE/dx as a function of βγ in the ALEPH parameterisation, in units where the
-    minimum-ionising signal is ≈ 1 (minimum 0.995 at βγ ≈ 3.4; plateau 1.59):
-
-        f(βγ) = P1/β^P4 · (P2 − β^P4 − ln(P3 + 1/(βγ)^P5))
-
-    ``betagamma``: array (> 0). ``parameters``: (P1, P2, P3, P4, P5).
-    """
-    bg = np.asarray(betagamma, dtype=float)
-    if np.any(bg <= 0):
-        raise ValueError("betagamma must be > 0")
-    p1, p2, p3, p4, p5 = parameters
-    b = bg / np.sqrt(1.0 + bg * bg)
-    bp = b**p4
-    return p1 / bp * (p2 - bp - np.log(p3 + bg ** (-p5)))
-
-
 def expected_dedx(p, m, detector: Detector | None = None):
     """Expected dE/dx (arbitrary units, MIP ≈ ``detector.dedx_scale``) of a particle of
-    mass m at momentum p (GeV), including the detector's gain."""
-    d = detector or Detector()
-    p, m = _check_momentum(p), _check_mass(m)
-    return d.dedx_scale * d.dedx_gain * bethe_bloch_aleph(np.maximum(p, 1e-9) / m, d.bethe_bloch)
-
-
-def time_of_flight(p, m, length):
-    """Time of flight t = L/(βc) in ns over a path ``length`` L (m) at momentum p (GeV)."""
-    length = np.asarray(length, dtype=float)
-    if np.any(length <= 0):
-        raise ValueError("path length must be > 0 m")
-    return length / (beta(p, m) * C_LIGHT)
-
-
-def path_length(pt, eta, radius, b_field):
-    """Helix path length (m) from the beam line to a cylinder of ``radius`` (m) for a track
-    of transverse momentum ``pt`` (GeV) and pseudorapidity ``eta`` in a solenoid of
-    ``b_field`` (T): the transverse arc 2ρ·asin(R/2ρ), ρ = pT/(0.3 B), times cosh η.
-    NaN where the track curls up before reaching the cylinder (2ρ < R)."""
-    pt = _check_momentum(pt)
-    eta = np.asarray(eta, dtype=float)
-    if b_field == 0:
-        return radius * np.cosh(eta) * np.ones_like(pt)
-    rho = pt / (0.299792458 * b_field)
-    ratio = radius / (2.0 * np.maximum(rho, 1e-12))
-    with np.errstate(invalid="ignore"):
-        arc = np.where(ratio <= 1, 2.0 * rho * np.arcsin(np.minimum(ratio, 1.0)), np.nan)
-    return arc * np.cosh(eta)
-
-
-def cherenkov_threshold(m, n):
-    """Momentum (GeV) above which a particle of mass m radiates in a medium of refractive
-    index n > 1: p = m/√(n²−1)."""
-    m = _check_mass(m)
-    n = np.asarray(n, dtype=float)
-    if np.any(n <= 1):
-        raise ValueError("refractive index must be > 1")
-    return m / np.sqrt(n * n - 1.0)
-
-
-def cherenkov_angle(p, m, n):
-    """Cherenkov angle θ (rad), cos θ = 1/(nβ); NaN below threshold (no light)."""
-    n = np.asarray(n, dtype=float)
-    if np.any(n <= 1):
-        raise ValueError("refractive index must be > 1")
-    cos = 1.0 / (n * beta(p, m))
-    with np.errstate(invalid="ignore"):
-        return np.where(cos <= 1.0, np.arccos(np.minimum(cos, 1.0)), np.nan)
+    mass m at momentum p (GeV), including the detector's gain (arrays broadcast)."""
+    d = check_detector(detector)
+    return response.mean_dedx(p, m, d.dedx_scale * d.dedx_gain, d.bethe_bloch)
 
 
 def cherenkov_photons(p, m, detector: Detector | None = None):
-    """Mean number of detected photons (∝ sin²θ; 0 below threshold)."""
-    d = detector or Detector()
-    theta = cherenkov_angle(p, m, d.refractive_index)
-    sin2_max = 1.0 - 1.0 / d.refractive_index**2
-    return np.nan_to_num(d.cherenkov_photons * np.sin(theta) ** 2 / sin2_max, nan=0.0)
+    """Mean number of detected Cherenkov photons (∝ sin²θ; 0 below threshold)."""
+    d = check_detector(detector)
+    return response.cherenkov_yield(p, m, d.refractive_index, d.cherenkov_photons)
 
 
 def cherenkov_resolution(photons, detector: Detector | None = None):
-    """Per-track angular resolution (rad) with ``photons`` detected photons (≥ 1)."""
-    d = detector or Detector()
-    photons = np.maximum(np.asarray(photons, dtype=float), 1.0)
-    return np.hypot(d.cherenkov_resolution / np.sqrt(photons), d.cherenkov_track_resolution)
+    """Per-track Cherenkov-angle resolution (rad) with ``photons`` detected photons (≥ 1)."""
+    d = check_detector(detector)
+    return response.ring_resolution(photons, d.cherenkov_resolution, d.cherenkov_track_resolution)
 
 
 def momentum_resolution(pt, beta_, detector: Detector | None = None):
-    """Relative resolution σ(p)/p = σ(pT)/pT = (pt_resolution/β) ⊕ pt_resolution_per_gev·pT:
-    multiple scattering (∝ 1/β, worse for slow heavy particles) and the curvature
-    measurement (∝ pT). ``pt`` in GeV, ``beta_`` the particle's velocity."""
-    d = detector or Detector()
-    pt = _check_momentum(pt)
-    return np.hypot(d.pt_resolution / np.asarray(beta_, dtype=float), d.pt_resolution_per_gev * pt)
+    """Relative resolution σ(p)/p = σ(pT)/pT = (pt_resolution/β) ⊕ pt_resolution_per_gev·pT
+    for ``pt`` in GeV and the particle's velocity ``beta_``."""
+    d = check_detector(detector)
+    return response.pt_resolution(pt, d.pt_resolution, d.pt_resolution_per_gev, beta_)
 
 
 def tof_beta_resolution(p, m, length, detector: Detector | None = None):
-    """Resolution of the measured β = L/(ct): σβ = β·σt/t."""
-    d = detector or Detector()
-    return beta(p, m) * d.tof_resolution / time_of_flight(p, m, length)
+    """Resolution of the measured β = L/(ct): σβ = β·σt/t over a path ``length`` (m)."""
+    return response.beta_resolution(p, m, length, check_detector(detector).tof_resolution)
 
 
 # --------------------------------------------------------------------------- generator
@@ -298,14 +219,16 @@ def tof_beta_resolution(p, m, length, detector: Detector | None = None):
 def _check_species(species) -> tuple[str, ...]:
     if isinstance(species, str):
         species = (species,)
-    species = tuple(species)
+    try:
+        species = tuple(species)
+    except TypeError:
+        raise TypeError(f"species={species!r}: expected names from {list(SPECIES)}") from None
     if not species:
-        raise ValueError(f"species is empty; allowed: {list(SPECIES)}")
+        raise ValueError(f"species is empty; use names from {list(SPECIES)}")
     for s in species:
-        if s not in PDG_IDS:
-            raise ValueError(f"unknown species {s!r}; allowed: {list(SPECIES)}")
+        validate.choice(s, "species", SPECIES)
     if len(set(species)) != len(species):
-        raise ValueError(f"species {species} has duplicates")
+        raise ValueError(f"species={species}: has duplicates")
     return species
 
 
@@ -318,9 +241,7 @@ def _sample_momentum(rng, n, m, p_range, spectrum):
     # "tsallis": dN/dp ∝ p·(1 + (mT − m)/(nT))^−n, T = 0.15 GeV, n = 7 (pp collisions)
     grid = np.linspace(low, high, 4001)
     mt = np.sqrt(grid**2 + m * m)
-    density = grid * (1 + (mt - m) / (7 * 0.15)) ** -7
-    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (density[1:] + density[:-1]) * np.diff(grid))])
-    return np.interp(rng.uniform(0, cdf[-1], n), cdf, grid)
+    return tabulated(rng, n, grid, grid * (1 + (mt - m) / (7 * 0.15)) ** -7)
 
 
 def _calorimeter_energy(rng, name, p, m):
@@ -338,8 +259,25 @@ def _calorimeter_energy(rng, name, p, m):
     return np.where(interact, np.maximum(fraction * (e - m), mip * 0.5), np.minimum(mip, e - m))
 
 
-def pid(n: int = 100_000, species=("pi", "K", "p"), detector: Detector | None = None,
-        seed: int = 0, p_range: tuple[float, float] = (0.2, 5.0), spectrum: str = "log",
+def _check_options(n, species, detector, p_range, spectrum, fractions):
+    n = validate.count(n, "n")
+    species = _check_species(species)
+    d = check_detector(detector)
+    bounds = validate.reals(p_range, "p_range", low=0.0, low_open=True, ndim=1)
+    if bounds.shape != (2,) or not bounds[0] < bounds[1]:
+        raise ValueError(f"p_range={p_range!r}: need (low, high) with 0 < low < high (GeV)")
+    validate.choice(spectrum, "spectrum", SPECTRA)
+    if fractions is None:
+        fractions = np.ones(len(species))
+    fractions = validate.reals(fractions, "fractions", low=0.0, ndim=1)
+    if fractions.shape != (len(species),) or fractions.sum() <= 0:
+        raise ValueError(f"fractions={fractions.tolist()!r}: need one non-negative number per "
+                         f"species {list(species)}, not all zero")
+    return n, species, d, (float(bounds[0]), float(bounds[1])), fractions / fractions.sum()
+
+
+def pid(n: int = 100_000, species=("pi", "K", "p"), detector: Detector | None = None, *,
+        seed=0, p_range: tuple[float, float] = (0.2, 5.0), spectrum: str = "log",
         fractions=None) -> pd.DataFrame:
     """Simulate ``n`` charged tracks and their detector responses.
 
@@ -349,7 +287,7 @@ def pid(n: int = 100_000, species=("pi", "K", "p"), detector: Detector | None = 
     species : names from ``SPECIES`` ("e", "mu", "pi", "K", "p"); the label of a track is
         the index of its species in this tuple (integer class labels for cross-entropy).
     detector : a :class:`Detector` (default: ``Detector()``).
-    seed : random seed (same seed, same tracks).
+    seed : keyword only; an int ≥ 0 or a numpy Generator (same seed, same tracks).
     p_range : (low, high) momentum range in GeV, 0 < low < high.
     spectrum : momentum spectrum of every species: "log" (dN/dp ∝ 1/p, as many tracks per
         factor of momentum at low as at high p; default), "flat" (uniform in p) or
@@ -367,34 +305,17 @@ def pid(n: int = 100_000, species=("pi", "K", "p"), detector: Detector | None = 
     threshold or too few), ``ep`` (calorimeter E over p; NaN if the track does not reach
     the calorimeter). ``attrs`` holds ``species``, ``masses`` (GeV) and ``detector``.
     """
-    if isinstance(n, bool) or int(n) != n or n <= 0:
-        raise ValueError(f"n={n!r}: the number of tracks must be a positive integer")
-    n = int(n)
-    species = _check_species(species)
-    d = Detector() if detector is None else detector
-    if not isinstance(d, Detector):
-        raise ValueError(f"detector must be a hepcourse.simulate.tracks.Detector, not {type(d).__name__}")
-    low, high = (float(x) for x in p_range)
-    if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 or high <= low:
-        raise ValueError(f"p_range={p_range!r}: need 0 < low < high (GeV); momenta are positive")
-    if spectrum not in SPECTRA:
-        raise ValueError(f"unknown spectrum {spectrum!r}; allowed: {list(SPECTRA)}")
-    if fractions is None:
-        fractions = np.full(len(species), 1.0 / len(species))
-    fractions = np.asarray(fractions, dtype=float)
-    if fractions.shape != (len(species),) or np.any(fractions < 0) or fractions.sum() <= 0:
-        raise ValueError(f"fractions={fractions.tolist()!r}: need one non-negative number per "
-                         f"species {list(species)}, not all zero")
-
-    rng = np.random.default_rng(seed)
-    label = rng.choice(len(species), size=n, p=fractions / fractions.sum())
+    n, species, d, p_range, fractions = _check_options(n, species, detector, p_range, spectrum,
+                                                       fractions)
+    rng = validate.rng(seed)
+    label = rng.choice(len(species), size=n, p=fractions)
     masses = np.array([MASSES[s] for s in species])
     m = masses[label]
     p_true = np.empty(n)
     e_dep = np.empty(n)
     for k, s in enumerate(species):
         sel = label == k
-        p_true[sel] = _sample_momentum(rng, int(sel.sum()), masses[k], (low, high), spectrum)
+        p_true[sel] = _sample_momentum(rng, int(sel.sum()), masses[k], p_range, spectrum)
 
     eta = rng.uniform(-d.eta_max, d.eta_max, n)
     phi = rng.uniform(-np.pi, np.pi, n)
@@ -409,11 +330,9 @@ def pid(n: int = 100_000, species=("pi", "K", "p"), detector: Detector | None = 
     # time of flight: helix to the TOF cylinder, matching efficiency, resolution, t0 offset
     length = path_length(pt_true, eta, d.tof_radius, d.b_field)
     matched = np.isfinite(length) & (rng.uniform(size=n) < d.tof_efficiency)
-    with np.errstate(invalid="ignore"):
-        t = length / (beta(p_true, m) * C_LIGHT)
+    t = time_of_flight(p_true, m, length)
     tof = np.where(matched, t + d.tof_offset + d.tof_resolution * rng.standard_normal(n), np.nan)
-    beta_measured = np.where(matched, length / (C_LIGHT * tof), np.nan)
-    length = np.where(np.isfinite(length), length, np.nan)
+    beta_measured = np.where(matched, response.beta_from_time(length, tof), np.nan)
 
     # Cherenkov: Poisson number of photons ∝ sin²θ; the angle is measured only with photons
     n_photons = rng.poisson(cherenkov_photons(p_true, m, d))
@@ -428,7 +347,7 @@ def pid(n: int = 100_000, species=("pi", "K", "p"), detector: Detector | None = 
         sel = label == k
         e_dep[sel] = _calorimeter_energy(rng, s, p_true[sel], masses[k])
     e_safe = np.maximum(e_dep, 1e-3)
-    sigma_e = np.hypot(d.ecal_stochastic / np.sqrt(e_safe), d.ecal_constant)
+    sigma_e = response.energy_resolution(e_safe, d.ecal_stochastic, d.ecal_constant) / e_safe
     e_measured = e_dep * (1.0 + sigma_e * rng.standard_normal(n))
     reaches = np.isfinite(path_length(pt_true, eta, d.ecal_radius, d.b_field))
     ep = np.where(reaches, e_measured / p, np.nan)
