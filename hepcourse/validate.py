@@ -82,6 +82,9 @@ def probability(value, name: str) -> float:
 def reals(values, name: str, *, low: float | None = None, high: float | None = None,
           low_open: bool = False, ndim: int | None = None) -> np.ndarray:
     """A float64 array of finite numbers, all in range (``low_open``: strictly above low)."""
+    if isinstance(values, (str, bytes)) or (isinstance(values, (list, tuple)) and any(
+            isinstance(v, (str, bytes)) for v in values)):
+        raise TypeError(f"{name}: expected numbers, got text {values!r}")
     try:
         array = np.asarray(values, dtype=float)
     except (TypeError, ValueError):

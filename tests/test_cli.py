@@ -72,7 +72,7 @@ def test_teaching_commands_are_forwarded(monkeypatch, tmp_path):
     deck = tmp_path / "deck.html"
     deck.write_text("<html></html>")
     seen = []
-    monkeypatch.setattr(teaching, "main", lambda argv: seen.append(argv) or 0)
+    monkeypatch.setattr(teaching, "main", lambda argv, prog=None: seen.append(argv) or 0)
     out = str(tmp_path / "out")
     assert main(["student", str(tmp_path), out]) == 0
     assert main(["slides", str(tmp_path), out, str(tmp_path)]) == 0

@@ -11,7 +11,7 @@ a mirror for rooms without network, and seeded simulated twins.
 and only then the simulated twin, with a :class:`SimulatedDataWarning` naming every
 attempt and why it failed. Each load also logs a one-line notice of its source (INFO on
 the ``"hepcourse.data"`` logger, shown on stdout unless you configure the ``"hepcourse"``
-logger yourself; see :mod:`hepcourse.data.log`), and tags the result:
+logger yourself; see :mod:`hepcourse.data.console`), and tags the result:
 ``result.attrs["source"]``, read with :func:`source_of`.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ from .download import (
     fetch_file,
     mirror,
 )
-from .log import notice
+from .console import notice
 from .registry import REGISTRY, DataFile, Dataset, get, names
 
 SOURCES = ("auto", "real", "simulated")

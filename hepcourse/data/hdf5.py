@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..files import atomic_write, remove_orphans
 from .download import DataError, cache_dir
-from .log import notice
+from .console import notice
 
 FORMAT = "hepcourse-images"
 FORMAT_VERSION = 1
@@ -161,8 +161,14 @@ def _options(options: dict) -> dict:
     """The simulator's full option set (defaults filled in), as canonical JSON values."""
     from ..simulate.calorimeter import images as simulate
 
-    bound = inspect.signature(simulate).bind(**options)
+    try:
+        bound = inspect.signature(simulate).bind(**options)
+    except TypeError as err:
+        raise TypeError(f"cached_images: {err} (the options are those of hepcourse.simulate.images)") from None
     bound.apply_defaults()
+    if not isinstance(bound.arguments.get("seed"), (int, np.integer)) or isinstance(bound.arguments["seed"], bool):
+        raise TypeError(f"cached_images: seed={bound.arguments.get('seed')!r}: a cached sample needs an int "
+                        "seed (a numpy Generator cannot name a file); call simulate.images directly instead")
     return json.loads(json.dumps(dict(bound.arguments), default=_json_default, sort_keys=True))
 
 
@@ -185,7 +191,7 @@ def cached_images(**options):
     the options (with defaults filled in) and the simulator version, so different options
     never share a file and a changed simulator never reuses an old one. A damaged cache file
     is replaced. Says which of the two happened in a one-line notice (logging, INFO, see
-    :mod:`hepcourse.data.log`).
+    :mod:`hepcourse.data.console`).
     """
     from ..simulate.calorimeter import images as simulate
 

@@ -32,7 +32,7 @@ from .. import validate
 from ..files import atomic_write, remove_orphans
 from ..simulate.resonant_ttbar import COLUMNS, FEATURES, MASSES
 from ..simulate.resonant_ttbar import hepmass as _simulate_events
-from .log import notice
+from .console import notice
 
 SPLITS = ("train", "test")
 DEFAULT_N = {"train": 1_000_000, "test": 500_000}
