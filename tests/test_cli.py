@@ -125,6 +125,7 @@ def test_gpu_detection(monkeypatch, tmp_path):
 def test_doctor_reports_settings_typos_and_bad_values(monkeypatch, capsys):
     monkeypatch.setenv("HEPCOURSE_OFLINE", "1")
     monkeypatch.setenv("HEPCOURSE_DATA_TIMEOUT", "2s")
+    monkeypatch.delenv("HEPCOURSE_SMOKE", raising=False)  # make test sets it
     assert main(["doctor", "--offline"]) == 1
     captured = capsys.readouterr()
     out = captured.out
