@@ -4,8 +4,14 @@ The Z→μμ peak model: a Voigt profile (a Breit-Wigner of width Γ convolved w
 detector resolution σ) on an exponential background, fitted as an extended unbinned
 likelihood in a mass window. Chapter 1 writes this model out in full; this module is the
 same recipe, packaged for reuse and tests.
+
+Convention: iminuit's likelihood costs (``UnbinnedNLL``, ``ExtendedUnbinnedNLL``) return
+−2 ln L, so their ``errordef`` is 1 and Δ(−2 ln L) = Δfval: a rise of 1 is the 68% (1σ)
+interval of one parameter. Never multiply a difference of fvals by 2.
 """
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 from iminuit import Minuit
@@ -86,3 +92,65 @@ def fit_zpeak(masses, window=(70.0, 110.0), m=91.0, sigma=2.0, slope=0.05,
     fit.migrad()
     fit.hesse()
     return fit
+
+
+def profile(fit: Minuit, parameter: str, values) -> np.ndarray:
+    """The profile likelihood Δ(−2 ln L) of one parameter of a fit.
+
+    fit: a Minuit object after MIGRAD (e.g. from :func:`fit_zpeak`); parameter: the name of
+    one of its parameters (e.g. "m"); values: the parameter values to scan, shape [K], in
+    its units (GeV for "m"). At each value the parameter is fixed and every other free
+    parameter re-minimised (``Minuit.mnprofile``); ``fit`` itself is not changed.
+    Returns Δ(−2 ln L) = (fval − fit.fval)/errordef, shape [K]: Δfval itself for iminuit's
+    likelihood costs (−2 ln L, errordef 1), 2Δfval for a hand-written −ln L (errordef 0.5).
+    It crosses 1 at the MINOS interval. Points where the re-minimisation did not converge
+    are NaN (with a warning).
+    """
+    if not isinstance(fit, Minuit) or fit.fmin is None:
+        raise TypeError(f"fit={fit!r}: expected an iminuit.Minuit object after migrad()")
+    if parameter not in fit.parameters:
+        raise ValueError(f"parameter={parameter!r}: the fit's parameters are {list(fit.parameters)}")
+    if fit.fixed[parameter]:
+        raise ValueError(f"parameter={parameter!r} is fixed in this fit; release it to profile it")
+    grid = validate.reals(values, "values", ndim=1)
+    if grid.size == 0:
+        raise ValueError("values: expected at least one parameter value to scan")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, fval, converged = fit.mnprofile(parameter, grid=grid)
+    delta = (np.asarray(fval, dtype=float) - fit.fval) / fit.errordef
+    if not np.all(converged):
+        warnings.warn(f"profile of {parameter!r}: the fit did not converge at "
+                      f"{np.count_nonzero(~converged)} of {grid.size} values (NaN there); "
+                      f"first message: {caught[0].message if caught else 'none'}", stacklevel=2)
+    return np.where(converged, delta, np.nan)
+
+
+def profile_crossings(values, delta, level: float = 1.0) -> tuple[float, float]:
+    """Where a profile ``delta`` [K] over ``values`` [K] (increasing) rises through
+    ``level`` on either side of its minimum, by linear interpolation: (low, high) in the
+    units of ``values``. For Δ(−2 ln L) and level 1 that is the 68% interval (MINOS).
+    NaN on a side where the scan does not reach ``level``.
+    """
+    x = validate.reals(values, "values", ndim=1)
+    y = np.asarray(delta, dtype=float).reshape(-1)
+    if y.shape != x.shape:
+        raise ValueError(f"values {x.shape} and delta {y.shape} differ in length")
+    if x.size < 3 or np.any(np.diff(x) <= 0):
+        raise ValueError("values: need at least three strictly increasing values")
+    level = validate.positive(level, "level")
+    good = np.isfinite(y)
+    x, y = x[good], y[good]
+    best = int(np.argmin(y))
+    left, right = y[:best + 1][::-1], x[:best + 1][::-1]
+    crossings = []
+    for ys, xs in ((left, right), (y[best:], x[best:])):
+        above = np.nonzero(ys >= level)[0]
+        if above.size == 0:
+            crossings.append(float("nan"))
+            continue
+        i = above[0]
+        if i == 0:  # the scan's minimum is already above the level
+            return float("nan"), float("nan")
+        crossings.append(float(np.interp(level, [ys[i - 1], ys[i]], [xs[i - 1], xs[i]])))
+    return crossings[0], crossings[1]

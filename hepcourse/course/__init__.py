@@ -2,9 +2,14 @@
 
 - :mod:`.check`      self-checks of the exercises and the project's scorer (``check.project``);
 - :mod:`.project`    the student project's samples and reference numbers;
+- :mod:`.prose`      :func:`glue`: measured numbers handed to the book's prose (myst-nb);
 - :mod:`.teaching`   the teaching builds and their command line (student edition, slides),
   with :mod:`.notebooks` (the notebook conventions), :mod:`.slides` and :mod:`.folders`
   (output folders a build may clear).
 
-Nothing is imported here, so ``import hepcourse.course.teaching`` stays light.
+Only :func:`glue` is imported here (it is light), so ``import hepcourse.course.teaching``
+stays light.
 """
+from .prose import glue
+
+__all__ = ["glue"]

@@ -1,0 +1,30 @@
+"""Measured numbers handed from a notebook's code to its prose (myst-nb ``glue``).
+
+The book build (Jupyter Book, with myst-nb) shows ``{glue:text}`name:.3f``` roles in the
+markdown with the value computed when the notebook ran. Where myst-nb is not installed
+(JupyterLab from the ``notebook`` extra alone), :func:`glue` only keeps the value, so a
+notebook runs the same everywhere.
+
+>>> from hepcourse.course import glue          # the function, from hepcourse.course.prose
+>>> glue("m_z", fit.values["m"])           # in the prose: {glue:text}`m_z:.2f` GeV
+"""
+from __future__ import annotations
+
+#: Every value glued in this kernel, by name (also when myst-nb is missing).
+GLUED: dict = {}
+
+
+def glue(name: str, value, display: bool = False):
+    """Record ``value`` under ``name`` for the book's ``{glue:text}`` roles and return it.
+
+    display: also show the value as the cell's output (default False: prose only).
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"glue: name={name!r} must be an identifier such as 'm_z'")
+    GLUED[name] = value
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        return value
+    myst_glue(name, value, display=display)
+    return value
