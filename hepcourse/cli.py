@@ -246,6 +246,11 @@ def _train(args, rest) -> int:
         return 1
 
 
+def _project(args, rest) -> int:
+    from .course import submission
+    return submission.main(list(rest), prog="hepcourse project")
+
+
 def _teaching(args, rest) -> int:
     from .course import teaching
 
@@ -285,6 +290,8 @@ def parser() -> argparse.ArgumentParser:
     doctor = command("doctor", _doctor, "report versions, torch build, settings, disk and data")
     doctor.add_argument("--offline", action="store_true", help="do not probe the network")
     command("list", _list, "list the registered datasets")
+    command("project", _project, "the student project: publish its data, score the submissions",
+            add_help=False).set_defaults(forward=True)
     train = command("train", _train, "train the HEPMASS MLP (options: hepcourse train --help)",
                     add_help=False)
     train.set_defaults(forward=True)

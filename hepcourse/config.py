@@ -14,6 +14,7 @@ variable                    meaning
 ``HEPCOURSE_OFFLINE``       1: never contact the upstream servers
 ``HEPCOURSE_DATA_TIMEOUT``  seconds one download may take in all (default 30)
 ``HEPCOURSE_PROGRESS``      0: no progress bars (default 1)
+``HEPCOURSE_PROJECT_KEY``   the instructor's secret key of the project (unset: self-study)
 ==========================  ===========================================================
 
 A boolean variable accepts 1/true/yes/on and 0/false/no/off (any case) or empty; anything
@@ -34,6 +35,7 @@ VARIABLES = {
     "HEPCOURSE_OFFLINE": ("0", "never contact upstream servers"),
     "HEPCOURSE_DATA_TIMEOUT": ("30", "seconds one download may take in all"),
     "HEPCOURSE_PROGRESS": ("1", "progress bars"),
+    "HEPCOURSE_PROJECT_KEY": ("", "the project's key (unset: the public self-study key)"),
 }
 
 

@@ -1,137 +1,167 @@
-"""The student project: the dimuon simulator's physics, and the leaderboard check."""
+"""The student project: the samples, the key that hides the answer, the submission file
+and the training-side self-check (check.project)."""
 from __future__ import annotations
+
+import inspect
+import json
+import re
 
 import numpy as np
 import pytest
 
-from hepcourse.course import check, project
-from hepcourse.simulate.dimuon import FEATURES, PROCESSES, dimuon_search
+from hepcourse.course import bumphunt, check, project, submission
+from hepcourse.course.check import scoring
+from hepcourse.simulate.dimuon import FEATURES
 
 
 @pytest.fixture(scope="module")
-def events():
-    return dimuon_search(40_000, signal_fraction=0.5, signal_mass=600, seed=3)
+def sample():
+    return project.training_sample(20_000)
 
 
-def test_schema_and_determinism(events):
-    assert set(FEATURES) | {"m_mumu", "label", "process", "true_mass"} <= set(events.columns)
-    assert set(events["process"].astype(str)) == set(PROCESSES)
-    again = dimuon_search(40_000, signal_fraction=0.5, signal_mass=600, seed=3)
-    assert events.equals(again)
-    assert (events["m_mumu"] > 150).all() and (events[["mu1_pt", "mu2_pt"]] > 30).all().all()
-    assert (events["mu1_pt"] >= events["mu2_pt"]).all()
+def test_training_frame_holds_only_the_features_and_the_label(sample):
+    events, truth = sample
+    assert list(events.columns) == list(FEATURES) + ["label"]
+    assert "m_mumu" in truth and "process" in truth and "m_mumu" not in events
+    assert events.index.equals(truth.index)
+    assert set(truth["process"].astype(str)) == {"zprime", "drell_yan", "ttbar", "nonprompt"}
+    assert ((truth["process"] == "zprime").to_numpy() == (events["label"] == 1).to_numpy()).all()
 
 
-def test_physics_of_each_process(events):
-    by = events.groupby("process", observed=True)
-    signal = events[events["label"] == 1]["m_mumu"]
-    assert abs(signal.median() - 600) < 0.02 * 600  # the Z' peak at its mass
-    assert 0.02 * 600 < signal.quantile(0.75) - signal.quantile(0.25) < 0.08 * 600  # width ⊕ resolution
-    dy = events[events["process"] == "drell_yan"]["m_mumu"]
-    assert (dy < 300).mean() > 0.7  # a steeply falling spectrum
-    assert by["met"].median()["ttbar"] > 3 * by["met"].median()["drell_yan"]  # two neutrinos
-    assert by["n_bjets"].mean()["ttbar"] > 1.0
-    assert by["mu1_iso"].median()["nonprompt"] > 5 * by["mu1_iso"].median()["zprime"]
-    assert events[events["process"] == "nonprompt"]["mu1_d0"].abs().median() > 4 * \
-        events[events["process"] == "zprime"]["mu1_d0"].abs().median()
+def test_the_key_chooses_the_mass_and_the_seeds(monkeypatch):
+    masses = {project._hidden_mass(f"class-{i}") for i in range(12)}
+    assert len(masses) >= 6, "different keys give different masses"
+    grid = project.allowed_masses()
+    assert masses <= set(grid) and grid.min() >= project.SEARCH_RANGE[0] and grid.max() <= project.SEARCH_RANGE[1]
+    monkeypatch.delenv(project.KEY_VARIABLE, raising=False)
+    assert project.key() == project.DEFAULT_KEY
+    default = project._hidden_mass()
+    for i in range(12):
+        monkeypatch.setenv(project.KEY_VARIABLE, f"class-{i}")
+        if project._hidden_mass() != default:
+            break
+    assert project._hidden_mass() != default, "the variable is read at every call"
+    assert project._seed("test") != project._seed("test", project.DEFAULT_KEY)
+    monkeypatch.setenv(project.KEY_VARIABLE, "  ")
+    assert project.key() == project.DEFAULT_KEY
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"n": 0}, "n=0: must be at least 1"), ({"n": 10, "signal_fraction": 2}, "signal_fraction=2: must be ≤ 1"),
-    ({"n": 10, "background_mix": (0.5, 0.5, 0.5)}, "add up to 1"),
-    ({"n": 10, "signal_mass": 100}, "above the search threshold")])
-def test_bad_input(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        dimuon_search(**kwargs)
+def test_the_public_code_does_not_hold_the_answer():
+    mass = project._hidden_mass(project.DEFAULT_KEY)
+    literal = re.compile(rf"(?<![\d.]){int(mass)}(\.0*)?(?![\d])")
+    for module in (project, submission, scoring, bumphunt):
+        source = inspect.getsource(module)
+        assert not literal.search(source), f"{module.__name__} holds {mass:g} as a literal"
+        assert "HIDDEN_MASS" not in source and "TEST_SEED" not in source
+    assert not any(isinstance(v, float) and v == mass for v in vars(project).values())
+
+
+def test_held_out_and_collision_data_carry_no_truth(monkeypatch):
+    test = project.test_features(2_000)
+    assert list(test.columns) == list(FEATURES)
+    data = project.collision_data()
+    assert len(data) == project.DATA_EVENTS and list(data.columns) == list(project.DATA_COLUMNS)
+    monkeypatch.setenv(project.KEY_VARIABLE, "another class")
+    assert not test.equals(project.test_features(2_000)), "the held-out seed comes from the key"
+
+
+def test_collision_data_hide_the_keyed_signal():
+    truth = project._collision_truth("class-3")
+    mass = project._hidden_mass("class-3")
+    assert int(truth["label"].sum()) == project._signal_events(mass)
+    assert abs(truth[truth["label"] == 1]["m_mumu"].median() - mass) < 0.02 * mass
+    assert 15 <= project._signal_events(project.HIDDEN_RANGE[1]) < project._signal_events(project.HIDDEN_RANGE[0])
+
+
+def test_publish_writes_what_students_read(tmp_path):
+    paths = project.publish(tmp_path / "hand-out", n=1_000)
+    assert sorted(p.name for p in paths) == ["collision_data.parquet", "test_features.parquet"]
+    assert project.test_features(folder=tmp_path / "hand-out").equals(project.test_features(1_000).reset_index(drop=True))
+    assert "label" not in project.collision_data(folder=tmp_path / "hand-out")
+    with pytest.raises(FileNotFoundError, match="hepcourse project publish"):
+        project.collision_data(folder=tmp_path)
+
+
+def test_write_submission_round_trip(tmp_path):
+    scores = np.array([0.1, np.nan, 0.9])
+    path = project.write_submission(tmp_path / "team.json", team=" muons ", scores=scores,
+                                    data_scores=[0.2, 0.3], threshold=0.5, mass=np.float64(512.0),
+                                    significance=4.2)
+    record = json.loads(path.read_text())
+    assert record["team"] == "muons" and record["scores"] == [0.1, None, 0.9]
+    assert record["mass_gev"] == 512.0 and record["local_significance"] == 4.2
+    assert record["format"] == project.SUBMISSION_FORMAT
+    assert list(tmp_path.iterdir()) == [path], "written atomically: no temporary file left"
+    with pytest.raises(ValueError, match="team"):
+        project.write_submission(tmp_path / "x.json", team="", scores=[1], data_scores=[1], threshold=0)
+    with pytest.raises(TypeError, match="scores"):
+        project.write_submission(tmp_path / "x.json", team="a", scores="high", data_scores=[1], threshold=0)
+    with pytest.raises(TypeError, match="mass"):
+        project.write_submission(tmp_path / "x.json", team="a", scores=[1], data_scores=[1], threshold=0,
+                                 mass="420")
 
 
 @pytest.fixture(scope="module")
-def scored():
-    """The reference solution's scores of 5000 held-out events, and those events."""
+def validation_scores(sample):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import train_test_split
+
+    events, truth = sample
+    fit, val, _, truth_val = train_test_split(events, truth, test_size=0.3, random_state=1)
+    model = HistGradientBoostingClassifier(max_iter=100, random_state=0).fit(fit[list(FEATURES)], fit["label"])
+    return val, truth_val, model.predict_proba(val[list(FEATURES)])[:, 1], model
+
+
+def test_self_check_praises_a_good_classifier_on_validation(validation_scores):
+    val, truth_val, scores, _ = validation_scores
+    result = check.project(val, scores, threshold=0.4, truth=truth_val)
+    assert result.passed, result.message
+    assert result.details["auc"] > project.TARGET_AUC and result.details["delta_auc"] > 0
+    mass = project._hidden_mass()
+    assert f"{mass:g}" not in result.message and "held-out" not in result.message
+
+
+def test_self_check_flags_a_score_built_from_the_mass(validation_scores):
+    val, truth_val, _, _ = validation_scores
+    result = check.project(val, truth_val["m_mumu"].to_numpy(), threshold=300.0, truth=truth_val)
+    assert not result.passed and "correlates with m_μμ" in result.message and "not credible" in result.message
+
+
+def test_self_check_sees_a_validation_set_that_was_trained_on(validation_scores):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    train = project.training_sample(50_000)
-    model = HistGradientBoostingClassifier(max_iter=200, random_state=0)
-    model.fit(train[list(FEATURES)], train["label"])
-    test = project.test_features(5_000)
-    return model.predict_proba(test[list(FEATURES)])[:, 1], test
+    val, truth_val, _, _ = validation_scores
+    memorise = HistGradientBoostingClassifier(max_iter=300, max_leaf_nodes=255, min_samples_leaf=1,
+                                              early_stopping=False, random_state=0)
+    memorise.fit(val[list(FEATURES)], val["label"])
+    result = check.project(val, memorise.predict_proba(val[list(FEATURES)])[:, 1], truth=truth_val)
+    assert not result.passed and "also in your training set" in result.message
 
 
-def test_reference_solution_reaches_the_target_and_a_random_guess_is_rejected(scored, capsys):
-    scores, test = scored
-    result = check.project(scores, threshold=0.5, mass=project.HIDDEN_MASS + 10, team="reference", n=5_000)
-    assert result.passed and result.details["auc"] > project.TARGET_AUC
-    assert result.details["efficiencies"]["ttbar"] < 0.05
-    line = result.details["line"]
-    assert line.startswith("LEADERBOARD | team reference | AUC 0.7") and line in repr(result)
-    assert capsys.readouterr().out == "", "the library shows the line in the Feedback, it does not print"
-    guess = check.project(np.random.default_rng(0).uniform(size=len(test)), n=5_000)
-    assert not guess.passed and "0.75 or more" in guess.message
-    wrong_mass = check.project(scores, mass=800, n=5_000)
-    assert not wrong_mass.passed and "not where the signal is" in wrong_mass.message
-    isolation = -(test["mu1_iso"] + test["mu2_iso"]).to_numpy()
-    assert "isolation sum alone" in check.project(isolation, n=5_000).message
-
-
-def test_the_default_number_of_scores_is_that_of_test_features(scored, monkeypatch):
-    scores, _ = scored
-    monkeypatch.setenv("HEPCOURSE_SMOKE", "1")  # test_features() gives 5000 events
-    assert project.held_out_size() == 5_000 == len(project.test_features())
-    assert check.project(scores).passed
-    monkeypatch.setenv("HEPCOURSE_SMOKE", "0")
-    assert project.held_out_size() == 20_000
-    feedback = check.project(scores)
-    assert not feedback and feedback.message.startswith("expected 20000 scores, got 5000")
-
-
-@pytest.mark.parametrize("length", ["short", "long"])
-def test_wrong_number_of_scores_is_refused_not_scored_against_other_events(scored, length):
-    scores, _ = scored
-    wrong = scores[:4_999] if length == "short" else np.r_[scores, 0.5]
-    feedback = check.project(wrong, n=5_000)
-    assert not feedback and feedback.message.startswith(f"expected 5000 scores, got {len(wrong)}")
-    assert "auc" not in feedback.details
-
-
-@pytest.mark.parametrize("change, fragment", [
-    ({"scores": "nan"}, "5000 of your 5000 scores are NaN or infinite"),
-    ({"scores": "one-nan"}, "1 of your 5000 scores are NaN"),
-    ({"scores": "two-columns"}, "has shape (5000, 2)"),
-    ({"scores": "column"}, ".ravel()"),
-    ({"scores": None}, "`scores` should be"),
-    ({"scores": "text"}, "`scores` should be"),
-    ({"scores": {"a": 1}}, "`scores` should be"),
-    ({"threshold": 1.5}, "`threshold` = 1.5 is out of range; expected a cut on the score between 0 and 1"),
-    ({"threshold": -0.1}, "`threshold` = -0.1 is out of range"),
-    ({"threshold": float("nan")}, "`threshold` is nan"),
-    ({"threshold": "0.5"}, "`threshold` should be"),
-    ({"mass": "420"}, "`mass` should be"),
-    ({"mass": -420}, "`mass` = -420 is out of range"),
-    ({"n": 0}, "n=0: must be at least 1"),
-    ({"n": "5000"}, "n='5000': expected a whole number"),
-])
-def test_malformed_submission_gets_clear_feedback(scored, change, fragment):
-    scores, _ = scored
-    kwargs = {"scores": scores, "threshold": 0.5, "mass": project.HIDDEN_MASS, "n": 5_000}
-    special = {"nan": np.full(5_000, np.nan), "one-nan": np.r_[scores[:-1], np.nan],
-               "two-columns": np.c_[1 - scores, scores], "column": scores[:, None]}
-    for key, value in change.items():
-        kwargs[key] = special.get(value, value) if isinstance(value, str) and key == "scores" else value
-    feedback = check.project(**kwargs)
-    assert not feedback and fragment in feedback.message, feedback.message
-
-
-def test_the_team_name_may_be_anything(scored):
-    scores, _ = scored
-    assert check.project(scores, n=5_000, team=7).details["line"].startswith("LEADERBOARD | team 7 |")
-
-
-def test_collision_data_hides_the_signal_in_the_mass_spectrum():
-    data = project.collision_data()
-    assert len(data) == project.DATA_EVENTS and "label" not in data and "process" not in data
-    truth = project._collision_truth()
-    assert int(truth["label"].sum()) == project.DATA_SIGNAL
-    assert abs(truth[truth["label"] == 1]["m_mumu"].median() - project.HIDDEN_MASS) < 20
+@pytest.mark.parametrize("case, fragment", [
+    ("inverted", "inverted"), ("isolation", "not yet better than the isolation sum"),
+    ("nothing", "keeps none of your"), ("short", "`scores` has"), ("mass-column", "truth or know m_μμ"),
+    ("no-frame", "`validation` should be a DataFrame"), ("bad-truth", "`truth` should hold the rows")])
+def test_self_check_messages(validation_scores, case, fragment):
+    val, truth_val, scores, _ = validation_scores
+    kwargs = {"validation": val, "scores": scores, "threshold": 0.4, "truth": truth_val}
+    if case == "inverted":
+        kwargs["scores"] = 1 - scores
+    elif case == "isolation":
+        kwargs["scores"] = -(val["mu1_iso"] + val["mu2_iso"]).to_numpy()
+        kwargs["threshold"] = -0.2
+    elif case == "nothing":
+        kwargs["threshold"] = 2.0
+    elif case == "short":
+        kwargs["scores"] = scores[:-1]
+    elif case == "mass-column":
+        kwargs["validation"] = val.assign(m_mumu=truth_val["m_mumu"])
+    elif case == "no-frame":
+        kwargs["validation"] = val["label"].to_numpy()
+    elif case == "bad-truth":
+        kwargs["truth"] = truth_val.iloc[::-1]
+    result = check.project(**kwargs)
+    assert not result.passed and fragment in result.message, result.message
 
 
 def test_expected_significance():

@@ -76,3 +76,14 @@ def test_every_process_is_generated_and_accepted():
     counts = events["process"].value_counts()
     assert (counts > 0).all() and counts.sum() == 4000
     assert (events["m_mumu"] > dimuon.MASS_MIN).all() and (events["mu2_pt"] > 30).all()
+
+
+def test_peak_width_is_resolution_and_natural_width_in_quadrature():
+    """The signal template's σ: the measured resolution ⊕ the Gaussian of FWHM Γ."""
+    widths = dimuon.peak_width([400.0, 800.0])
+    assert widths.shape == (2,) and widths[1] > widths[0]
+    gamma = ZPRIME_WIDTH * 800.0 / (2 * np.sqrt(2 * np.log(2)))
+    assert gamma < widths[1] < 0.03 * 800, "narrower than Γ/m = 3% itself, wider than the line alone"
+    assert dimuon.peak_width(800.0) == pytest.approx(widths[1])
+    with pytest.raises(ValueError, match="mass"):
+        dimuon.peak_width(100.0)

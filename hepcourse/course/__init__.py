@@ -1,6 +1,7 @@
 """The course itself, as opposed to the physics and the models.
 
-- :mod:`.check`      self-checks of the exercises and the project's scorer (``check.project``);
+- :mod:`.check`      self-checks of the exercises and of the project's validation (``check.project``);
+- :mod:`.submission`  the project's submissions and their scorer (``hepcourse project score``), with :mod:`.bumphunt`;
 - :mod:`.project`    the student project's samples and reference numbers;
 - :mod:`.prose`      :func:`glue`: measured numbers handed to the book's prose (myst-nb);
 - :mod:`.teaching`   the teaching builds and their command line (student edition, slides),

@@ -22,7 +22,7 @@ module               keys    chapter
 :mod:`.pid`          3.x     particle identification
 :mod:`.rare`         4.x     a CNN for rare decays on calorimeter images
 :mod:`.gpu`          5.x     GPUs, compilation, resumable training
-:mod:`.scoring`      —       :func:`project`, the project's leaderboard scorer
+:mod:`.scoring`      —       :func:`project`, the self-check of the project's validation
 :mod:`.core`         —       :class:`Feedback`, :func:`value`, :func:`auc`, the registry
 ===================  ======  =====================================================
 """
