@@ -320,3 +320,15 @@ def test_every_public_name_is_importable_from_the_package():
     for module in ("intervals", "cuts", "significance", "classifiers", "calibration", "seeds"):
         assert module not in stats.__all__
         importlib.import_module(f"hepcourse.stats.{module}")
+
+
+def test_glue_hands_plain_python_numbers_to_the_book():
+    from hepcourse.course import glue
+    from hepcourse.course.prose import GLUED
+
+    assert type(glue("a_numpy_float", np.float64(0.25))) is float
+    assert type(glue("a_zero_d_array", np.array(3))) is int
+    assert glue("a_string", "not distinguishable") == "not distinguishable"
+    assert GLUED["a_numpy_float"] == 0.25
+    with pytest.raises(ValueError, match="identifier"):
+        glue("not an identifier", 1.0)

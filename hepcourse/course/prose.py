@@ -21,10 +21,22 @@ def glue(name: str, value, display: bool = False):
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"glue: name={name!r} must be an identifier such as 'm_z'")
+    value = _plain(value)
     GLUED[name] = value
     try:
         from myst_nb import glue as myst_glue
     except ImportError:
         return value
     myst_glue(name, value, display=display)
+    return value
+
+
+def _plain(value):
+    """numpy scalars and 0-d arrays (and 0-d tensors) as Python numbers: myst-nb formats a
+    ``{glue:text}`name:.3f``` role from the value's repr, which numpy 2 writes as
+    ``np.float64(...)``, and would drop the number from the page."""
+    item = getattr(value, "item", None)
+    shape = getattr(value, "shape", None)
+    if callable(item) and shape is not None and tuple(shape) == ():
+        return item()
     return value
