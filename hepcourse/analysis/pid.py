@@ -33,7 +33,7 @@ MISSING = ("indicator", "nan", "fill")
 
 __all__ = [
     "DETECTORS", "MISSING", "binomial_interval", "efficiency_at_misid", "efficiency_table",
-    "identify", "kaon_score", "nsigma", "band_score", "prepare_features",
+    "identify", "kaon_score", "nsigma", "band_score", "prepare_features", "resolutions",
 ]
 
 
@@ -63,15 +63,34 @@ def nsigma(frame: pd.DataFrame, species=None, detector: Detector | None = None,
     scattering grows as 1/β), which dominates the time of flight of slow protons.
 
     ``detector``: what the analyst assumes (default ``Detector()``).
-    Returns a DataFrame with the frame's index.
+    Returns a DataFrame with the frame's index. The resolutions σ themselves:
+    :func:`resolutions`.
     """
+    return _nsigma(frame, species, detector, detectors)[0]
+
+
+def resolutions(frame: pd.DataFrame, species=None, detector: Detector | None = None,
+                detectors=DETECTORS) -> pd.DataFrame:
+    """The resolution σ of each Gaussian measurement under each species hypothesis, the
+    denominators of :func:`nsigma` (same columns, same index; dE/dx in MIP = 50 units, β,
+    rad). NaN where the detector gave no Gaussian measurement: no time, no ring, or a ring
+    from a hypothesis below threshold.
+
+    The resolutions depend on the hypothesis (the dE/dx resolution is relative to the
+    expected value), so a Gaussian likelihood needs them:
+    ln L_h = −½ Σ_d nσ_d(h)² − Σ_d ln σ_d(h) + const.
+    """
+    return _nsigma(frame, species, detector, detectors)[1]
+
+
+def _nsigma(frame, species, detector, detectors):
     species = _species(frame, species)
     for name in detectors:
         validate.choice(name, "detectors", DETECTORS)
     d = check_detector(detector)
     p = validate.reals(frame["p"].to_numpy(float), "frame['p']", low=0.0)
     pt = frame["pt"].to_numpy(float) if "pt" in frame else p
-    out = {}
+    out, widths = {}, {}
     for s in species:
         m = MASSES[s]
         b = beta(p, m)
@@ -81,12 +100,14 @@ def nsigma(frame: pd.DataFrame, species=None, detector: Detector | None = None,
             slope = (expected_dedx(p * 1.001, m, d) - expected_dedx(p * 0.999, m, d)) / 0.002
             sigma = np.hypot(d.dedx_resolution * mu, slope * sigma_p)
             out[f"dedx_{s}"] = (frame["dedx"].to_numpy(float) - mu) / sigma
+            widths[f"dedx_{s}"] = sigma
         if "tof" in detectors:
             length = frame["length"].to_numpy(float)
             # β from the time corrected by the time zero the analyst believes in
             measured = beta_from_time(length, frame["tof"].to_numpy(float) - d.tof_offset)
             sigma = np.hypot(beta_resolution(p, m, length, d.tof_resolution), b * (1 - b * b) * sigma_p)
             out[f"tof_{s}"] = (measured - b) / sigma
+            widths[f"tof_{s}"] = np.where(np.isfinite(measured), sigma, np.nan)
         if "rich" in detectors:
             theta = frame["cherenkov_angle"].to_numpy(float)
             ring = np.isfinite(theta)
@@ -101,7 +122,8 @@ def nsigma(frame: pd.DataFrame, species=None, detector: Detector | None = None,
                 z_ring = np.where(np.isfinite(expected), (theta - expected) / sigma, np.inf)
             z_dark = stats.norm.isf(np.exp(-n_exp) / 2.0)
             out[f"rich_{s}"] = np.where(ring, z_ring, z_dark)
-    return pd.DataFrame(out, index=frame.index)
+            widths[f"rich_{s}"] = np.where(ring & np.isfinite(expected), sigma, np.nan)
+    return pd.DataFrame(out, index=frame.index), pd.DataFrame(widths, index=frame.index)
 
 
 def _pulls(ns: pd.DataFrame, hypothesis: str) -> np.ndarray:

@@ -25,8 +25,9 @@ def _likelihood_ratio(likelihood_ratio, y_test):
                   length=len(y), length_of="`y_test`")
     pions_and_kaons = y < 2
     return auc(y[pions_and_kaons] == 1, ratio[pions_and_kaons], good=0.99, name="K-vs-π AUC",
-               hint="Sum nσ² over the detectors that measured something (missing: 0) and take "
-                    "½(χ²_π − χ²_K): large means kaon-like.")
+               hint="ln L_h = −½ Σ nσ_d(h)² − Σ ln σ_d(h) over the detectors that measured "
+                    "something (missing time: 0; σ from `resolutions`, NaN terms skipped); the "
+                    "ratio is ln L_K − ln L_π: large means kaon-like.")
 
 
 @register("3.3", ("results",), "accuracies per momentum bin (and overall) for each missing-value policy")
