@@ -1,4 +1,4 @@
-"""Self-checks of the rare-decay chapter (a CNN on calorimeter images, tiny signal fractions)."""
+"""Self-checks of the boosted-jet chapter (a CNN on calorimeter images, a signal of one in a thousand)."""
 from __future__ import annotations
 
 import numpy as np
@@ -103,10 +103,11 @@ def _tight_working_point(working_points, y_all, cnn_all):
                                    "use the CNN scores of all the labelled events (y_all, cnn_all).")
         truths[rejection] = truth
     loose, tight = truths[min(truths)], truths[max(truths)]
-    rel = [w.signal_efficiency_error / max(w.signal_efficiency, 1e-12) for w in (loose, tight)]
+    rel = [f"{w.signal_efficiency_error / w.signal_efficiency:.0%}" if w.signal_efficiency > 0 else "no signal left"
+           for w in (loose, tight)]
     return Feedback(True, f"signal efficiency {loose.signal_efficiency:.3f} ± "
                           f"{loose.signal_efficiency_error:.3f} at {loose.rejection:.0f}, "
                           f"{tight.signal_efficiency:.3f} ± {tight.signal_efficiency_error:.3f} "
-                          f"at {tight.rejection:.0f} (relative error {rel[0]:.0%} → {rel[1]:.0%}); only "
+                          f"at {tight.rejection:.0f} (relative error {rel[0]} → {rel[1]}); only "
                           f"{tight.n_background * tight.background_efficiency:.0f} background events pass "
                           "the tight cut.")
