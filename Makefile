@@ -21,7 +21,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.hepcourse-installed
 JOBS ?= 2
 
-.PHONY: install test test-fast book student slides clean-book clean
+.PHONY: install test test-fast book book-force student slides clean-book clean
 
 install: $(STAMP)
 
@@ -60,10 +60,20 @@ $(BOOK_STATIC)/.done:
 	cp -r $(MATHJAX3)/output/chtml $(MATHJAX3)/output/chtml.js $(BOOK_STATIC)/mathjax/output/
 	touch $@
 
-# the instructor book: executes every notebook at full size and builds the HTML
+# the instructor book: executes the notebooks at full size and builds the HTML. Executed
+# notebooks are cached (jupyter-cache): a rebuild re-executes only notebooks whose code changed.
 book: $(STAMP) $(BOOK_STATIC)/.done
+	@# the cache does not know HEPCOURSE_SMOKE: a smoke build never serves a full-size one
+	@mode=$$(HEPCOURSE_SMOKE=$${HEPCOURSE_SMOKE:-} $(BIN)/python -c "import hepcourse; print('smoke' if hepcourse.smoke() else 'full')"); \
+	if [ "$$(cat book/_build/.cache-mode 2> /dev/null)" != "$$mode" ]; then rm -rf book/_build/.jupyter_cache; fi; \
+	mkdir -p book/_build && echo $$mode > book/_build/.cache-mode
 	$(BIN)/jupyter-book build . --config book/_config.yml --toc book/_toc.yml --builder html --path-output book
 	@echo "open book/_build/html/index.html"
+
+# the same, executing every notebook again (empties the execution cache first)
+book-force:
+	rm -rf book/_build/.jupyter_cache
+	$(MAKE) book
 
 # the student edition: notebooks without solutions, and their book
 student: $(STAMP) $(BOOK_STATIC)/.done
