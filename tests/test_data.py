@@ -2,7 +2,6 @@
 errors, the simulated fallback, and the real CMS Z→μμ fit."""
 from __future__ import annotations
 
-import dataclasses
 import re
 import warnings
 
@@ -12,21 +11,8 @@ import pytest
 
 from hepcourse import data
 from hepcourse.data import download
-from hepcourse.data.registry import REGISTRY
 
 ZMUMU = "uproot-Zmumu.root"
-
-
-def point_upstream(monkeypatch, name: str, base: str) -> None:
-    """Make every file of dataset ``name`` come from ``base`` instead of upstream."""
-    dataset = REGISTRY[name]
-    files = {role: dataclasses.replace(f, urls=(f"{base}/{f.filename}",))
-             for role, f in dataset.files.items()}
-    replaced = dataclasses.replace(dataset, files=files)
-    for key, value in list(REGISTRY.items()):
-        if value is dataset:
-            monkeypatch.setitem(REGISTRY, key, replaced)
-    monkeypatch.setenv("HEPCOURSE_OFFLINE", "0")
 
 
 def leftovers(cache) -> list[str]:
@@ -65,9 +51,9 @@ def test_unknown_dataset_and_source_are_clear_errors():
 
 # --- downloads from a loopback server (real pooch HTTP downloads) -------------------------
 
-def test_download_is_hash_checked_and_cached(http_server, shared_mirror, monkeypatch, isolated_data):
+def test_download_is_hash_checked_and_cached(http_server, shared_mirror, monkeypatch, isolated_data, upstream):
     http_server.files[ZMUMU] = (shared_mirror / ZMUMU).read_bytes()
-    point_upstream(monkeypatch, "zmumu", http_server.url)
+    upstream("zmumu", http_server.url)
     events = data.load("zmumu", source="real")
     assert len(events) == 2304
     assert data.source_of(events) == f"real data: {ZMUMU} from {http_server.url}/{ZMUMU}"
@@ -79,14 +65,14 @@ def test_download_is_hash_checked_and_cached(http_server, shared_mirror, monkeyp
 
 @pytest.mark.parametrize("damage", ["truncate", "corrupt"])
 def test_bad_download_is_rejected_and_not_cached(damage, http_server, shared_mirror, monkeypatch,
-                                                 isolated_data):
+                                                 isolated_data, upstream):
     payload = bytearray((shared_mirror / ZMUMU).read_bytes())
     if damage == "corrupt":
         payload[len(payload) // 3] ^= 0xFF
     else:
         http_server.mode[ZMUMU] = "truncate"
     http_server.files[ZMUMU] = bytes(payload)
-    point_upstream(monkeypatch, "zmumu", http_server.url)
+    upstream("zmumu", http_server.url)
     with pytest.raises(data.DataHashError) as info:
         data.load("zmumu", source="auto")  # a hash error is never hidden by the fallback
     message = str(info.value)
@@ -96,17 +82,17 @@ def test_bad_download_is_rejected_and_not_cached(damage, http_server, shared_mir
     assert leftovers(isolated_data) == []
 
 
-def test_interrupted_transfer_leaves_nothing(http_server, shared_mirror, monkeypatch, isolated_data):
+def test_interrupted_transfer_leaves_nothing(http_server, shared_mirror, monkeypatch, isolated_data, upstream):
     http_server.files[ZMUMU] = (shared_mirror / ZMUMU).read_bytes()
     http_server.mode[ZMUMU] = "cut"
-    point_upstream(monkeypatch, "zmumu", http_server.url)
+    upstream("zmumu", http_server.url)
     with pytest.raises((data.DataUnavailableError, data.DataHashError)):
         data.load("zmumu", source="real")
     assert leftovers(isolated_data) == []
 
 
-def test_404_is_reported_with_what_to_do(http_server, monkeypatch, isolated_data):
-    point_upstream(monkeypatch, "zmumu", http_server.url)
+def test_404_is_reported_with_what_to_do(http_server, monkeypatch, isolated_data, upstream):
+    upstream("zmumu", http_server.url)
     with pytest.raises(data.DataUnavailableError) as info:
         data.load("zmumu", source="real")
     message = str(info.value)
@@ -117,8 +103,8 @@ def test_404_is_reported_with_what_to_do(http_server, monkeypatch, isolated_data
 
 # --- no network ----------------------------------------------------------------------------
 
-def test_no_network_auto_falls_back_with_a_notice(closed_port_url, monkeypatch):
-    point_upstream(monkeypatch, "zmumu", closed_port_url)
+def test_no_network_auto_falls_back_with_a_notice(closed_port_url, monkeypatch, upstream):
+    upstream("zmumu", closed_port_url)
     with pytest.warns(data.SimulatedDataWarning,
                       match=r"zmumu: .*SIMULATED twin hepcourse\.simulate\.drell_yan\.zmumu") as info:
         events = data.load("zmumu", seed=3)
@@ -131,8 +117,8 @@ def test_no_network_auto_falls_back_with_a_notice(closed_port_url, monkeypatch):
     assert np.array_equal(ak.to_numpy(events.M), ak.to_numpy(reference.M))
 
 
-def test_no_network_real_raises_the_clear_error(closed_port_url, monkeypatch):
-    point_upstream(monkeypatch, "zmumu", closed_port_url)
+def test_no_network_real_raises_the_clear_error(closed_port_url, monkeypatch, upstream):
+    upstream("zmumu", closed_port_url)
     with pytest.raises(data.DataUnavailableError) as info:
         data.load("zmumu", source="real")
     message = str(info.value)
@@ -140,17 +126,17 @@ def test_no_network_real_raises_the_clear_error(closed_port_url, monkeypatch):
     assert "HEPCOURSE_DATA_MIRROR" in message
 
 
-def test_offline_mode_never_contacts_upstream(http_server, monkeypatch, shared_mirror):
+def test_offline_mode_never_contacts_upstream(http_server, monkeypatch, shared_mirror, upstream):
     http_server.files[ZMUMU] = (shared_mirror / ZMUMU).read_bytes()
-    point_upstream(monkeypatch, "zmumu", http_server.url)
+    upstream("zmumu", http_server.url)
     monkeypatch.setenv("HEPCOURSE_OFFLINE", "1")
     with pytest.raises(data.DataUnavailableError, match="HEPCOURSE_OFFLINE"):
         data.load("zmumu", source="real")
     assert http_server.hits == {}
 
 
-def test_dataset_without_twin_says_so(closed_port_url, monkeypatch):
-    point_upstream(monkeypatch, "ttbar_nanoaod", closed_port_url)
+def test_dataset_without_twin_says_so(closed_port_url, monkeypatch, upstream):
+    upstream("ttbar_nanoaod", closed_port_url)
     with pytest.raises(data.DataUnavailableError, match="has no simulated twin"):
         data.load("ttbar_nanoaod")
 

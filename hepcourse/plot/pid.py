@@ -63,8 +63,7 @@ def band(frame, variable: str = "dedx", detector: Detector | None = None, ax=Non
     spec = _VARIABLES[variable]
     if detector is None:
         stored = frame.attrs.get("detector")
-        detector = Detector(**{k: tuple(v) if k == "bethe_bloch" else v for k, v in stored.items()}) \
-            if stored else Detector()
+        detector = Detector(**stored) if stored else Detector()  # Detector accepts a list for bethe_bloch
     if y_range is None:
         y_range = spec["range"]
         if variable == "dedx":

@@ -8,7 +8,7 @@ import numpy as np
 from scipy.stats import norm
 
 from .. import validate
-from .intervals import ONE_SIGMA
+from .intervals import ONE_SIGMA, PairedDifference
 
 __all__ = ["AUC", "AUCDifference", "auc", "auc_difference", "confusion"]
 
@@ -60,7 +60,7 @@ class AUC:
 
 
 @dataclass
-class AUCDifference:
+class AUCDifference(PairedDifference):
     """AUC(a) − AUC(b) on the same events, with its paired DeLong error and interval."""
 
     value: float
@@ -71,13 +71,8 @@ class AUCDifference:
     auc_a: float
     auc_b: float
 
-    @property
-    def significant(self) -> bool:
-        """True when the interval excludes zero: the two are distinguishable at ``cl``."""
-        return self.low > 0 or self.high < 0
-
     def __str__(self) -> str:
-        verdict = "distinguishable" if self.significant else "not distinguishable"
+        verdict = self.verdict
         return (f"ΔAUC = {self.value:+.4f} ± {self.error:.4f} "
                 f"({100 * self.cl:.0f}% interval [{self.low:+.4f}, {self.high:+.4f}]: {verdict})")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import validate
-from .intervals import ONE_SIGMA, binomial_interval, upper_limit
+from .intervals import ONE_SIGMA, PairedDifference, binomial_interval, upper_limit
 
 __all__ = ["RejectionAtEfficiency", "RejectionDifference", "WorkingPoint", "efficiency_above",
            "rejection_at_efficiency", "rejection_difference", "working_point"]
@@ -215,7 +215,7 @@ def rejection_at_efficiency(y, score, efficiency: float = 0.5, cl: float = ONE_S
 
 
 @dataclass
-class RejectionDifference:
+class RejectionDifference(PairedDifference):
     """Rejection(a) − rejection(b) at the same signal efficiency on the SAME events, with a
     paired-bootstrap interval at ``cl``; ``ratio`` = rejection(a)/rejection(b) with its
     interval (ratio_low, ratio_high)."""
@@ -234,13 +234,8 @@ class RejectionDifference:
     threshold_b: float
     n_boot: int
 
-    @property
-    def significant(self) -> bool:
-        """True when the interval excludes zero: the two are distinguishable at ``cl``."""
-        return self.low > 0 or self.high < 0
-
     def __str__(self) -> str:
-        verdict = "distinguishable" if self.significant else "not distinguishable"
+        verdict = self.verdict
         return (f"Δ(1/ε_B) = {self.value:+.3g} at ε_S = {self.efficiency:.2f} "
                 f"({100 * self.cl:.0f}% interval [{self.low:+.3g}, {self.high:+.3g}]: {verdict}; "
                 f"ratio {self.ratio:.3f} [{self.ratio_low:.3f}, {self.ratio_high:.3f}])")

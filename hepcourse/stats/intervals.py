@@ -39,3 +39,21 @@ def upper_limit(k: int, n: int, cl: float = ONE_SIGMA) -> float:
     from scipy.stats import beta
 
     return 1.0 if k >= n else float(beta.ppf(cl, k + 1, n - k))
+
+
+class PairedDifference:
+    """Shared by the paired comparisons (ΔAUC, Δ rejection): a difference whose interval
+    [``low``, ``high``] either excludes zero (distinguishable) or not."""
+
+    low: float
+    high: float
+
+    @property
+    def significant(self) -> bool:
+        """True when the interval excludes zero: the two are distinguishable at ``cl``."""
+        return self.low > 0 or self.high < 0
+
+    @property
+    def verdict(self) -> str:
+        """"distinguishable" or "not distinguishable"."""
+        return "distinguishable" if self.significant else "not distinguishable"
