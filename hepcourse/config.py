@@ -15,6 +15,8 @@ variable                    meaning
 ``HEPCOURSE_DATA_TIMEOUT``  seconds one download may take in all (default 30)
 ``HEPCOURSE_PROGRESS``      0: no progress bars (default 1)
 ``HEPCOURSE_PROJECT_KEY``   the instructor's secret key of the project (unset: self-study)
+``HEPCOURSE_STRICT_CLAIMS`` 1: a failed science claim (``check.claim``) raises AssertionError
+                            (``make test``, ``make book``); 0/unset: it prints a warning
 ==========================  ===========================================================
 
 A boolean variable accepts 1/true/yes/on and 0/false/no/off (any case) or empty; anything
@@ -36,6 +38,7 @@ VARIABLES = {
     "HEPCOURSE_DATA_TIMEOUT": ("30", "seconds one download may take in all"),
     "HEPCOURSE_PROGRESS": ("1", "progress bars"),
     "HEPCOURSE_PROJECT_KEY": ("", "the project's key (unset: the public self-study key)"),
+    "HEPCOURSE_STRICT_CLAIMS": ("0", "a failed science claim raises instead of warning"),
 }
 
 
@@ -111,6 +114,12 @@ def data_timeout() -> float:
 def progress() -> bool:
     """False when ``HEPCOURSE_PROGRESS`` turns progress bars off."""
     return flag("HEPCOURSE_PROGRESS", default=True)
+
+
+def strict_claims() -> bool:
+    """True when ``HEPCOURSE_STRICT_CLAIMS`` asks a failed :func:`hepcourse.course.check.claim`
+    to raise (the instructor builds) instead of printing a warning (a student's run)."""
+    return flag("HEPCOURSE_STRICT_CLAIMS")
 
 
 def settings() -> dict[str, str]:

@@ -209,8 +209,11 @@ def test_slides_replace_their_own_vendor_folder_also_from_older_versions(course,
 
 def test_the_module_imports_without_nbformat_and_says_how_to_install_it(course, tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "nbformat", None)  # `import nbformat` now fails
+    import hepcourse.course as package
+
     for name in ("teaching", "notebooks", "slides"):
         monkeypatch.delitem(sys.modules, f"hepcourse.course.{name}")
+        monkeypatch.setattr(package, name, getattr(package, name))  # the re-import rebinds it; undone after
     fresh = importlib.import_module("hepcourse.course.teaching")
     assert fresh is not teach
     with pytest.raises(ImportError, match=r'pip install -e "\.\[book\]"'):

@@ -97,7 +97,8 @@ def test_student_tree_drops_solutions_and_instructor_notebooks(tmp_path):
     for path in NOTEBOOKS:
         assert (f"notebooks/{path.stem}" in toc) == (path in STUDENT)
     for path in written:
-        assert not any(teach.is_solution(c) for c in teach.read(path).cells)
+        assert not any(teach.is_solution(c) or teach.is_discussion(c) for c in teach.read(path).cells)
+    assert (tmp_path / "student" / "notebooks" / teach.DISCUSSIONS).is_file(), "the discussions, for the reveal"
 
 
 def test_slides_load_nothing_from_the_network(tmp_path):

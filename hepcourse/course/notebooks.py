@@ -2,6 +2,11 @@
 
 - a problem is a markdown cell ("### Problem N ...") followed by a code cell tagged
   ``solution`` (and ``hide-input``, so the instructor book shows it folded);
+- the self-check of problem K is the code cell ``check.exercise("K", globals())`` after it;
+  a markdown cell tagged ``discussion`` directly after the self-check (one or more) discusses
+  the answer. The instructor book shows it; the student build removes it and keeps its text
+  in ``notebooks/discussions.json`` (:data:`DISCUSSIONS`), which ``check.exercise`` shows once
+  the student's answer passes;
 - a notebook whose metadata holds ``{"hepcourse": {"instructor_only": true}}`` (a solutions
   notebook) is left out of the student build;
 - every cell carries ``slideshow.slide_type`` metadata: ``##`` headings start a slide,
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 
 _EXTRA = 'pip install -e ".[book]"'
 
@@ -32,7 +38,11 @@ def _nbformat():
 
 
 SOLUTION = "solution"
+DISCUSSION = "discussion"
 FOLD = "hide-input"
+#: the file of the student edition, beside its notebooks: {key: {"notebook", "markdown"}}
+DISCUSSIONS = "discussions.json"
+_SELF_CHECK = re.compile(r"""^\s*check\.exercise\(\s*["']([^"']+)["']\s*,\s*globals\(\)\s*\)""", re.MULTILINE)
 PLACEHOLDER = (
     "# YOUR CODE HERE: solve the problem above in this cell.\n"
     "# (The solution is in the instructor's edition of the course.)\n"
@@ -48,14 +58,50 @@ def is_solution(cell) -> bool:
     return SOLUTION in cell.get("metadata", {}).get("tags", [])
 
 
+def is_discussion(cell) -> bool:
+    return cell.get("cell_type") == "markdown" and DISCUSSION in cell.get("metadata", {}).get("tags", [])
+
+
+def self_check_key(cell) -> str | None:
+    """The key K of a self-check cell (a code cell, not a solution, whose line is
+    ``check.exercise("K", globals())``), else None."""
+    if cell.get("cell_type") != "code" or is_solution(cell):
+        return None
+    match = _SELF_CHECK.search(cell.get("source", ""))
+    return match.group(1) if match else None
+
+
+def discussions(nb) -> dict[str, str]:
+    """The discussion text of each problem of ``nb``, by exercise key: the markdown of the
+    ``discussion`` cells right after the self-check cell of K (several are joined).
+
+    Raises ValueError for a discussion cell that does not follow a self-check (or another
+    discussion cell): the student edition would not know which answer reveals it.
+    """
+    found: dict[str, list[str]] = {}
+    key = None
+    for index, cell in enumerate(nb.cells):
+        if is_discussion(cell):
+            if key is None:
+                raise ValueError(f"cell {index} is tagged {DISCUSSION!r} but does not directly follow "
+                                 "a self-check cell check.exercise(\"K\", globals())")
+            found.setdefault(key, []).append(cell.source.strip())
+            continue
+        key = self_check_key(cell)
+    return {k: "\n\n".join(texts) for k, texts in found.items()}
+
+
 def instructor_only(nb) -> bool:
     return bool(nb.metadata.get("hepcourse", {}).get("instructor_only", False))
 
 
 def strip_solutions(nb) -> tuple:
-    """A copy of ``nb`` with every solution cell replaced by a "your code here" cell.
+    """A copy of ``nb`` with every solution cell replaced by a "your code here" cell and the
+    discussion cells removed (:func:`discussions` reads their text first).
     Returns ``(student_notebook, number_of_solutions_removed)``."""
+    discussions(nb)  # a misplaced discussion cell is an error, not a silent leak
     student = _nbformat().from_dict(nb)
+    student.cells = [cell for cell in student.cells if not is_discussion(cell)]
     removed = 0
     for cell in student.cells:
         if not is_solution(cell):

@@ -25,6 +25,7 @@ imported only when needed, so ``import hepcourse.course.teaching`` works without
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -32,8 +33,9 @@ from pathlib import Path
 
 from ..files import atomic_write
 from .folders import UnsafeFolderError, check_student_paths, claim
-from .notebooks import (FOLD, PLACEHOLDER, SOLUTION, _nbformat, _require, instructor_only,  # noqa: F401
-                        is_solution, normalise, read, solution_leaks, strip_solutions)
+from .notebooks import (DISCUSSION, DISCUSSIONS, FOLD, PLACEHOLDER, SOLUTION, _nbformat,  # noqa: F401
+                        _require, discussions, instructor_only, is_discussion, is_solution, normalise,
+                        read, solution_leaks, strip_solutions)
 from .slides import VENDOR_FILES, VENDOR_MARKER, build_slides, check_slides, external_urls  # noqa: F401
 
 STUDENT_MARKER = ".hepcourse-student-build"
@@ -41,7 +43,10 @@ STUDENT_MARKER = ".hepcourse-student-build"
 
 def write_student_tree(root: Path, out: Path) -> list[Path]:
     """Write the student edition under ``out``: README, book/ (toc without instructor-only
-    notebooks) and notebooks/ with the solutions removed. Returns the notebooks written.
+    notebooks) and notebooks/ with the solutions and discussion cells removed, and
+    (when any notebook has one) notebooks/discussions.json holding the discussions by exercise key
+    (``{"3.1": {"notebook": "03-pid.ipynb", "markdown": "..."}}``), which ``check.exercise``
+    shows once an answer passes. Returns the notebooks written.
 
     ``out`` is claimed first (see :mod:`hepcourse.course.folders`): a folder that is not
     empty and holds no ``.hepcourse-student-build`` marker, SRC itself, a folder holding
@@ -55,16 +60,23 @@ def write_student_tree(root: Path, out: Path) -> list[Path]:
     (out / "notebooks").mkdir()
     shutil.copytree(root / "book", out / "book", ignore=shutil.ignore_patterns("_build"))
     shutil.copy(root / "README.md", out / "README.md")
-    written, dropped = [], set()
+    written, dropped, revealed = [], set(), {}
     for path in sorted((root / "notebooks").glob("*.ipynb")):
         nb = read(path)
         if instructor_only(nb):
             dropped.add(f"notebooks/{path.stem}")
             continue
+        for key, markdown in discussions(nb).items():
+            if key in revealed:
+                raise ValueError(f"{path.name}: the discussion of problem {key} is also in {revealed[key]['notebook']}")
+            revealed[key] = {"notebook": path.name, "markdown": markdown}
         student, _ = strip_solutions(nb)
         target = out / "notebooks" / path.name
         nbformat.write(student, str(target))
         written.append(target)
+    if revealed:
+        (out / "notebooks" / DISCUSSIONS).write_text(json.dumps(revealed, indent=1, ensure_ascii=False) + "\n",
+                                                     encoding="utf-8")
     toc_path = out / "book" / "_toc.yml"
     toc = yaml.safe_load(toc_path.read_text())
     for part in toc.get("parts", []):

@@ -11,6 +11,14 @@ one that finds a variable of the wrong kind (None, a string, a wrong shape, NaN.
 which variable and what it should hold. A check never raises on an answer; only an
 unknown key (a typo in the notebook) is a ValueError, listing the known keys.
 
+In the student edition a passing check also shows the problem's discussion (the
+instructor's notebook has it as a cell tagged ``discussion`` after the self-check; the
+student build keeps it in ``notebooks/discussions.json``), with the numbers of your run.
+
+The notebooks' science statements ("the network beats the cuts") are :func:`claim` lines:
+they print what was measured and the expected range, fail the instructor builds
+(``HEPCOURSE_STRICT_CLAIMS=1``) and only warn in a student's run or on real data.
+
 The checks live in one module per chapter, named by topic (the keys are the notebooks'
 problem numbers):
 
@@ -23,13 +31,15 @@ module               keys    chapter
 :mod:`.rare`         4.x     a CNN for rare decays on calorimeter images
 :mod:`.gpu`          5.x     GPUs, compilation, resumable training
 :mod:`.scoring`      —       :func:`project`, the self-check of the project's validation
+:mod:`.claims`       —       :func:`claim`, the notebooks' science guards
 :mod:`.core`         —       :class:`Feedback`, :func:`value`, :func:`auc`, the registry
 ===================  ======  =====================================================
 """
 from __future__ import annotations
 
 from . import fitting, gpu, hepmass, pid, rare  # noqa: F401  (importing registers the checks)
+from .claims import claim
 from .core import _EXERCISES, AnswerError, Feedback, auc, exercise, keys, value  # noqa: F401
 from .scoring import project
 
-__all__ = ["AnswerError", "Feedback", "auc", "exercise", "keys", "project", "value"]
+__all__ = ["AnswerError", "Feedback", "auc", "claim", "exercise", "keys", "project", "value"]

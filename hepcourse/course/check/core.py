@@ -10,33 +10,38 @@ notebook cell never ends in a traceback because of an answer.
 """
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field as _field
+from pathlib import Path
 
 import numpy as np
 
 
 @dataclass
 class Feedback:
-    """The outcome of a self-check: ``passed`` and a message written for the student."""
+    """The outcome of a self-check: ``passed``, a message written for the student and, once
+    an answer passes in the student edition, the problem's ``discussion`` (markdown, shown
+    below the message)."""
 
     passed: bool
     message: str
     details: dict = _field(default_factory=dict)
+    discussion: str = ""
 
     def __bool__(self) -> bool:
         return self.passed
 
     def __repr__(self) -> str:
         mark = "✔ well done" if self.passed else "✘ not yet"
-        return f"{mark}: {self.message}"
+        return f"{mark}: {self.message}" + (f"\n\n{self.discussion}" if self.discussion else "")
 
     def _repr_markdown_(self) -> str:
         mark = "✔ **well done**" if self.passed else "✘ **not yet**"
-        return f"{mark}: {self.message}"
+        return f"{mark}: {self.message}" + (f"\n\n---\n\n{self.discussion}" if self.discussion else "")
 
 
 class AnswerError(Exception):
@@ -281,13 +286,53 @@ def keys() -> list[str]:
     return sorted(_EXERCISES)
 
 
+def discussion(key: str, namespace: Mapping, folder: Path | None = None) -> str:
+    """The discussion of problem ``key`` kept by the student edition, with its glue roles
+    filled in ("" when there is none, e.g. in the instructor's tree, where the notebook shows
+    the discussion cell itself).
+
+    The student build writes ``discussions.json`` beside the notebooks
+    (:data:`hepcourse.course.notebooks.DISCUSSIONS`: ``{key: {"notebook", "markdown"}}``);
+    it is looked up in ``folder`` (default: the working directory, which Jupyter sets to the
+    notebook's folder). A glued number comes from what this kernel glued
+    (:data:`hepcourse.course.prose.GLUED`), else from the student's variable of that name.
+    """
+    from ..notebooks import DISCUSSIONS
+    from ..prose import GLUED, fill
+
+    path = (Path.cwd() if folder is None else Path(folder)) / DISCUSSIONS
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8")).get(key)
+    except (OSError, ValueError, AttributeError):
+        return ""
+    text = entry.get("markdown", "") if isinstance(entry, Mapping) else ""
+    if not isinstance(text, str) or not text:
+        return ""
+    values = {}
+    for name, got in namespace.items():
+        number_ = _item(got)
+        if isinstance(number_, numbers.Real) and not isinstance(number_, bool):
+            values[name] = number_
+    values.update(GLUED)
+    return fill(text, values)
+
+
 def exercise(key: str, namespace: dict) -> Feedback:
     """Check exercise ``key`` (e.g. ``"1.2"``) using the variables in ``namespace``
     (pass ``globals()``).
 
     Always returns a :class:`Feedback`, whatever the variables hold; an unknown ``key``
-    (a typo) is the one ValueError, and it lists the known keys.
+    (a typo) is the one ValueError, and it lists the known keys. In the student edition a
+    passing Feedback carries the problem's :func:`discussion`, shown under the message.
     """
+    feedback = _judge(key, namespace)
+    if feedback.passed:
+        feedback.discussion = discussion(key, namespace)
+    return feedback
+
+
+def _judge(key: str, namespace: dict) -> Feedback:
+    """:func:`exercise` without the discussion."""
     if not isinstance(key, str) or key not in _EXERCISES:
         raise ValueError(f"no self-check {key!r}; known: {', '.join(keys())}")
     names, what, function = _EXERCISES[key]
