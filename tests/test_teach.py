@@ -3,7 +3,6 @@ hold all of it (folded), solutions are self-contained, slides load nothing from 
 from __future__ import annotations
 
 import copy
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -125,14 +124,3 @@ def test_book_serves_its_own_mathjax():
     makefile = (REPO / "Makefile").read_text()
     assert f"BOOK_STATIC := {static}" in makefile and "$(BOOK_STATIC)/mathjax/" in makefile
     assert "book: $(STAMP) $(BOOK_STATIC)/.done" in makefile
-
-
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
-def test_slides_open_offline_in_a_headless_browser(tmp_path):
-    npm = REPO / "build" / "vendor"
-    if not (npm / ".done").exists():
-        pytest.skip("run `make build/vendor/.done` first (npm)")
-    deck = teach.build_slides(CHAPTERS[:1], tmp_path / "slides", npm)[0]
-    result = teach.check_slides(deck, tmp_path / "slide.png")
-    assert result["ready"] and result["slides"] > 1
-    assert (tmp_path / "slide.png").stat().st_size > 10_000
