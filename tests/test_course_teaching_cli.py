@@ -222,3 +222,15 @@ def test_the_module_imports_without_nbformat_and_says_how_to_install_it(course, 
     err = capsys.readouterr().err
     assert "needs the package 'nbformat'" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("overflow, status", [([], 0), (["slide 4: 1240 px high"], 1)])
+def test_check_slides_fails_on_an_overflowing_slide(tmp_path, monkeypatch, capsys, overflow, status):
+    deck = tmp_path / "deck.slides.html"
+    deck.write_text("<html></html>")
+    monkeypatch.setattr(teach.shutil, "which", lambda name: "/usr/bin/chromium")
+    monkeypatch.setattr(teach, "check_slides", lambda html, shot: {
+        "ready": True, "slides": 5, "total": 9, "planned": 9, "overflow": overflow, "screenshot": shot})
+    assert teach.main(["check-slides", str(deck)]) == status
+    out = capsys.readouterr().out
+    assert "planned 9" in out and (("1240 px" in out) == bool(overflow))

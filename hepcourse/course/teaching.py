@@ -147,9 +147,12 @@ def _run(args) -> int:
     if shutil.which("chromium") is None:
         raise FileNotFoundError("check-slides needs the chromium browser (Debian: apt install chromium)")
     result = check_slides(args.deck, args.screenshot)
-    print(f"{args.deck}: reveal.js ready={result['ready']}, slides={result['slides']}, "
-          f"external URLs={external_urls(args.deck.read_text())}, screenshot={args.screenshot}")
-    return 0 if result["ready"] and result["slides"] > 1 else 1
+    overflow = result.get("overflow", [])
+    print(f"{args.deck}: reveal.js ready={result['ready']}, slides={result['slides']} "
+          f"(with sub-slides {result.get('total')}, planned {result.get('planned')}), "
+          f"overflowing={overflow or 'none'}, external URLs={external_urls(args.deck.read_text())}, "
+          f"screenshot={args.screenshot}")
+    return 0 if result["ready"] and result["slides"] > 1 and not overflow else 1
 
 
 def main(argv=None, prog: str | None = None) -> int:
