@@ -5,9 +5,10 @@ Subpackages and modules, by topic (import them directly, e.g. ``from hepcourse i
 
 - :mod:`hepcourse.config`     every ``HEPCOURSE_*`` setting; ``smoke()`` and ``size()``
 - :mod:`hepcourse.constants`  PDG masses and widths (from ``particle``), c
-- :mod:`hepcourse.physics`    kinematics and detector response, each written once
+- :mod:`hepcourse.physics`    kinematics, detector response and beam optics, each written once
 - :mod:`hepcourse.data`       the dataset registry and ``load(name, source=...)``
 - :mod:`hepcourse.simulate`   seeded physics generators, one per dataset
+- :mod:`hepcourse.envs`       gymnasium environments (steering a beam) and their classical answer
 - :mod:`hepcourse.stats`      intervals, working points, significance, calibration
 - :mod:`hepcourse.analysis`   analysis steps: Z-peak fit, candidates, PID, jet features
 - :mod:`hepcourse.models`     reference networks (input scaling inside the model)

@@ -25,7 +25,8 @@ from . import __version__, config
 from . import data as _data
 
 _PACKAGES = ("numpy", "scipy", "pandas", "pyarrow", "torch", "sklearn", "iminuit", "uproot",
-             "awkward", "vector", "hist", "mplhep", "particle", "pooch", "h5py", "matplotlib")
+             "awkward", "vector", "hist", "mplhep", "particle", "pooch", "h5py", "matplotlib",
+             "gymnasium", "stable_baselines3")
 
 #: Checks of the known variables' values (each raises ValueError naming the variable).
 _CHECKS = {"HEPCOURSE_SMOKE": config.smoke, "HEPCOURSE_OFFLINE": config.offline,
@@ -207,9 +208,9 @@ def _doctor(args, rest) -> int:
     for name in _PACKAGES:
         try:
             module = importlib.import_module(name)
-            print(f"  {name:<11} {getattr(module, '__version__', '?')}")
+            print(f"  {name:<17} {getattr(module, '__version__', '?')}")
         except ImportError:
-            print(f"  {name:<11} MISSING")
+            print(f"  {name:<17} MISSING")
     print(f"compute device: {compute_device()}")
     for line in torch_build():
         print(line)

@@ -2,6 +2,7 @@
 forwarding to train and the teaching builds, and what ``doctor`` reports."""
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -136,6 +137,23 @@ def test_doctor_reports_settings_typos_and_bad_values(monkeypatch, capsys):
     assert re.search(r"torch build: .*NVIDIA GPU (present|not found)", out)
     assert re.search(r"disk: +\d+\.\d GB free of \d+\.\d GB at ", out)
     assert "1 problem(s)" in captured.err and "Traceback" not in captured.err
+
+
+def test_doctor_reports_the_beam_line_packages_and_names_a_missing_one(monkeypatch, capsys):
+    main(["doctor", "--offline"])
+    out = capsys.readouterr().out
+    assert re.search(r"^  gymnasium +\d+\.\d+", out, re.MULTILINE)
+    assert re.search(r"^  stable_baselines3 +\d+\.\d+", out, re.MULTILINE)
+    real = importlib.import_module
+
+    def without_sb3(name, *args):
+        if name == "stable_baselines3":
+            raise ImportError(name)
+        return real(name, *args)
+
+    monkeypatch.setattr(cli.importlib, "import_module", without_sb3)
+    main(["doctor", "--offline"])
+    assert re.search(r"^  stable_baselines3 +MISSING$", capsys.readouterr().out, re.MULTILINE)
 
 
 def test_doctor_with_a_bad_setting_does_not_probe_the_network(monkeypatch, capsys):

@@ -15,7 +15,7 @@ import yaml
 import hepcourse
 
 REPO = Path(__file__).resolve().parent.parent
-EXTRAS = ("test", "book", "export", "notebook")
+EXTRAS = ("test", "book", "export", "notebook", "beam")
 CONDA_NAMES = {"torch": "pytorch-cpu"}
 
 
