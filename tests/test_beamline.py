@@ -53,6 +53,16 @@ def test_twiss_follows_the_drift_formula_and_the_matched_line_repeats_itself():
     assert np.allclose(np.diff(t["mu"][ends]), np.radians(60))
 
 
+def test_the_vertical_plane_sees_every_quadrupole_with_the_other_sign():
+    x, y = optics.fodo_line(), optics.fodo_line(plane="y")
+    bx, by = optics.twiss(x)["beta"], optics.twiss(y)["beta"]
+    quads = x.where("quad")
+    assert np.all(bx[quads][0::2] > by[quads][0::2]) and np.all(bx[quads][1::2] < by[quads][1::2])
+    assert np.allclose(np.sort(bx[quads]), np.sort(by[quads]))  # the same FODO, shifted by a half-cell
+    with pytest.raises(ValueError, match="plane"):
+        optics.fodo_line(plane="z")
+
+
 def test_twiss_agrees_with_the_beam_matrix_propagated_by_the_transfer_matrices():
     line = optics.fodo_line(focal_length=1.3, half_cell=0.8).mispowered(4, 1.4)
     sigma = np.array([[line.beta0, -line.alpha0], [-line.alpha0, (1 + line.alpha0**2) / line.beta0]])
@@ -64,7 +74,8 @@ def test_twiss_agrees_with_the_beam_matrix_propagated_by_the_transfer_matrices()
 
 
 @pytest.mark.parametrize("line", [optics.fodo_line(), optics.fodo_line(focal_length=1.7, corrector_to_quad=0.6),
-                                  optics.fodo_line().mispowered(3, -1.0)], ids=["nominal", "other", "reversed-quad"])
+                                  optics.fodo_line().mispowered(3, -1.0), optics.fodo_line(plane="y")],
+                         ids=["nominal", "other", "reversed-quad", "vertical"])
 def test_a_single_kick_gives_the_textbook_response_downstream_and_nothing_upstream(line):
     for corrector in range(len(line.where("corrector"))):
         tracked = kick_response(line, corrector)

@@ -110,10 +110,13 @@ class TransferLine:
 
 
 def fodo_line(n_cells: int = 10, *, half_cell: float = 1.0, focal_length: float = 1.0,
-              corrector_to_quad: float = 0.3) -> TransferLine:
+              corrector_to_quad: float = 0.3, plane: str = "x") -> TransferLine:
     """A line of ``n_cells`` half-cells, each [corrector, drift, quadrupole, drift, BPM],
     with the quadrupoles alternately focusing and defocusing (focal length ±``focal_length``
-    m; the first one focuses in this plane) and ``half_cell`` m between quadrupoles.
+    m) and ``half_cell`` m between quadrupoles. ``plane``: "x" (horizontal; the first
+    quadrupole focuses) or "y" (vertical: every quadrupole's sign flips). Without skew
+    elements the planes do not couple, so each is a line of its own with its own
+    correctors and BPMs; the environment steers one.
 
     The defaults give 10 correctors and 10 BPMs, as the AWAKE electron line that Kain et
     al. (PRAB 23, 124801, 2020) steered with reinforcement learning, over 10 m, with
@@ -125,9 +128,10 @@ def fodo_line(n_cells: int = 10, *, half_cell: float = 1.0, focal_length: float 
     half_cell = validate.positive(half_cell, "half_cell")
     focal_length = validate.positive(focal_length, "focal_length")
     first = validate.real(corrector_to_quad, "corrector_to_quad", low=0.0, high=half_cell)
+    sign = 1.0 if validate.choice(plane, "plane", ("x", "y")) == "x" else -1.0
     elements = []
     for i in range(n_cells):
-        f = focal_length if i % 2 == 0 else -focal_length
+        f = sign * (focal_length if i % 2 == 0 else -focal_length)
         elements += [Element("corrector"), Element("drift", first), Element("quad", f),
                      Element("drift", half_cell - first), Element("bpm")]
     cell = tuple(elements[:10])  # one full FODO period, F then D
