@@ -90,7 +90,8 @@ def torch_build(torch=None, gpu: bool | None = None) -> list[str]:
         try:
             import torch
         except ImportError:
-            return ["torch build:    torch is NOT installed: pip install torch"]
+            return [("torch build:    torch is NOT installed: run `make install` (the CPU build; for "
+                    "a GPU, put the CUDA build in .venv first, see the README)")]
     gpu = nvidia_gpu_present() if gpu is None else gpu
     cuda = getattr(torch.version, "cuda", None)
     hip = getattr(torch.version, "hip", None)
@@ -202,14 +203,62 @@ def _datasets_report(probe: bool, offline: bool) -> tuple[list[str], int]:
     return lines, problems
 
 
+def _version(module: str) -> str | None:
+    """The version of an importable ``module`` ("?" when it has none), None when missing."""
+    try:
+        return str(getattr(importlib.import_module(module), "__version__", "?"))
+    except ImportError:
+        return None
+
+
+def _checkout() -> Path | None:
+    """The course checkout this package is installed from (``pip install -e``), else None."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "Makefile").is_file() else None
+
+
+_INSTALL = "make install  (in the checkout; or pip install -e \".[test,book,notebook]\")"
+
+
+def tools_report(version=_version, which=shutil.which, checkout: Path | None = None) -> list[str]:
+    """One line per tool of the course beyond the core packages: its version or path, or
+    MISSING with what it is for and the command that installs it. ``version``, ``which``
+    and ``checkout`` (default: :func:`_checkout`) are replaceable for tests."""
+    checkout = _checkout() if checkout is None else checkout
+
+    def built(folder: str) -> str | None:
+        done = checkout is not None and (checkout / folder / ".done").is_file()
+        return str(checkout / folder) if done else None
+
+    npm_once = "once, with network; needs npm"
+    pieces = [
+        ("jupyterlab", version("jupyterlab"), "to open the notebooks (`jupyter lab notebooks/`)", _INSTALL),
+        ("ipywidgets", version("ipywidgets"),
+         "for progress bars in JupyterLab (else tqdm warns 'IProgress not found')", _INSTALL),
+        ("jupyter-book", version("jupyter_book"), "for `make book`", _INSTALL),
+        ("nbclient", version("nbclient"), "for `make test`, which runs every notebook", _INSTALL),
+        ("chromium", which("chromium") or which("chromium-browser"),
+         "for the slides' headless-browser check (`hepcourse check-slides`)",
+         "sudo apt-get install chromium  (Debian, Ubuntu)"),
+        ("npm", which("npm"), "to fetch reveal.js and MathJax once (`make book`, `make slides`)",
+         "sudo apt-get install npm  (or install Node.js)"),
+        ("slides vendor", built("build/vendor"), "reveal.js and MathJax for slides without network",
+         f"make build/vendor/.done  ({npm_once})"),
+        ("book MathJax", built("build/book-static"), "MathJax for the book without network",
+         f"make build/book-static/.done  ({npm_once})"),
+    ]
+    return [f"  {name:<13} {found}" if found else f"  {name:<13} MISSING: {purpose}; run: {fix}"
+            for name, found, purpose, fix in pieces]
+
+
 def _doctor(args, rest) -> int:
     print(f"hepcourse {__version__} on Python {platform.python_version()} ({platform.platform()})")
-    for name in _PACKAGES:
-        try:
-            module = importlib.import_module(name)
-            print(f"  {name:<11} {getattr(module, '__version__', '?')}")
-        except ImportError:
-            print(f"  {name:<11} MISSING")
+    versions = {name: _version(name) for name in _PACKAGES}
+    missing = [name for name, found in versions.items() if found is None]
+    for name, found in versions.items():
+        print(f"  {name:<11} {found or 'MISSING: run ' + _INSTALL}")
+    print("course tools (missing ones say what to run):")
+    print("\n".join(tools_report()))
     print(f"compute device: {compute_device()}")
     for line in torch_build():
         print(line)
@@ -227,8 +276,13 @@ def _doctor(args, rest) -> int:
     print("datasets (cached = ready to load without network):")
     lines, problems = _datasets_report(probe=not args.offline, offline=offline)
     print("\n".join(lines))
+    if any(" not cached" in line for line in lines):
+        print("  to do: `hepcourse fetch all` on a machine with network fills the cache (or point "
+              "HEPCOURSE_DATA_MIRROR at a folder of the files); until then the notebooks use the "
+              "simulated twins")
+    problems += len(missing)
     if bad or problems:
-        print(f"doctor: {bad + problems} problem(s) to fix, see BAD VALUE / PROBLEM above",
+        print(f"doctor: {bad + problems} problem(s) to fix, see BAD VALUE / PROBLEM / MISSING above",
               file=sys.stderr)
         return 1
     return 0

@@ -3,6 +3,7 @@ forwarding to train and the teaching builds, and what ``doctor`` reports."""
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -172,6 +173,41 @@ def test_doctor_says_which_datasets_are_ready(shared_mirror, monkeypatch, capsys
     assert re.search(r"hzz\s+uproot-HZZ.root\s+not cached; in the mirror", out)
     assert re.search(r"hepmass\s+all_train.csv.gz\s+not cached; not in the mirror", out)
     assert f"data mirror:    {shared_mirror}" in out
+
+
+def test_doctor_says_what_to_run_for_each_missing_tool(tmp_path):
+    lines = cli.tools_report(version=lambda module: None, which=lambda binary: None, checkout=tmp_path)
+    report = dict(re.match(r"  (.+?)\s+MISSING: .*; run: (.*)$", line).groups() for line in lines)
+    assert set(report) == {"jupyterlab", "ipywidgets", "jupyter-book", "nbclient", "chromium", "npm",
+                           "slides vendor", "book MathJax"}
+    for tool in ("jupyterlab", "ipywidgets", "jupyter-book", "nbclient"):
+        assert report[tool].startswith("make install")
+    assert "apt-get install chromium" in report["chromium"] and "npm" in report["npm"]
+    assert report["slides vendor"].startswith("make build/vendor/.done")
+    assert report["book MathJax"].startswith("make build/book-static/.done")
+    assert "IProgress" in next(line for line in lines if "ipywidgets" in line)
+
+
+def test_doctor_shows_versions_and_paths_of_the_tools_it_finds(tmp_path):
+    for folder in ("build/vendor", "build/book-static"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / ".done").touch()
+    lines = cli.tools_report(version=lambda module: "9.9", which=lambda binary: f"/usr/bin/{binary}",
+                             checkout=tmp_path)
+    assert not [line for line in lines if "MISSING" in line]
+    assert "  chromium      /usr/bin/chromium" in lines and f"  slides vendor {tmp_path}/build/vendor" in lines
+
+
+def test_doctor_fails_on_a_missing_torch_and_says_to_run_make_install(monkeypatch, capsys):
+    real = cli._version
+    monkeypatch.setattr(cli, "_version", lambda module: None if module == "torch" else real(module))
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError
+    assert main(["doctor", "--offline"]) == 1
+    captured = capsys.readouterr()
+    assert re.search(r"^  torch +MISSING: run make install", captured.out, re.MULTILINE)
+    assert "torch is NOT installed: run `make install`" in captured.out
+    assert "`hepcourse fetch all`" in captured.out  # the isolated cache holds no dataset
+    assert "1 problem(s)" in captured.err
 
 
 def test_fetch_reports_a_bad_setting_without_a_traceback(monkeypatch, capsys):
