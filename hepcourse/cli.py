@@ -1,7 +1,8 @@
 """The ``hepcourse`` command line.
 
     hepcourse fetch NAME...        put datasets into the cache before a lecture (``all``: every one)
-    hepcourse doctor [--offline]   versions, torch build against the GPU, settings, disk, datasets
+    hepcourse doctor [--offline]   versions (Pythia 8, FastJet too), torch build against the GPU,
+                                   settings, disk, datasets
     hepcourse list                 the registered datasets
     hepcourse train [OPTIONS]      train the HEPMASS MLP (``hepcourse train --help``)
     hepcourse student SRC OUT      the student edition (solutions removed) of the course in SRC
@@ -114,6 +115,26 @@ def torch_build(torch=None, gpu: bool | None = None) -> list[str]:
     return lines
 
 
+def generators_report() -> list[str]:
+    """Lines on Pythia 8 (``pythia8mc``) and FastJet (``fastjet``), which ``simulate.jets``
+    needs: their versions, or what to install."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found, lines = {}, []
+    for name, module in (("pythia8mc", "pythia8mc"), ("fastjet", "fastjet")):
+        try:
+            importlib.import_module(module)
+            found[name] = version(name)
+        except (ImportError, PackageNotFoundError):
+            found[name] = None
+    state = ", ".join(f"{name} {v or 'MISSING'}" for name, v in found.items())
+    lines.append(f"jet generators: {state}")
+    if None in found.values():
+        lines.append("  hint: simulate.jets (the jets chapter) needs both: pip install 'hepcourse[jets]' "
+                     "(`make install` includes it)")
+    return lines
+
+
 def settings_report() -> tuple[list[str], int]:
     """Lines for every ``HEPCOURSE_*`` variable (set ones with their value, unset ones
     with their default) and the number of bad values; unknown names are flagged as
@@ -210,6 +231,7 @@ def _doctor(args, rest) -> int:
             print(f"  {name:<11} {getattr(module, '__version__', '?')}")
         except ImportError:
             print(f"  {name:<11} MISSING")
+    print("\n".join(generators_report()))
     print(f"compute device: {compute_device()}")
     for line in torch_build():
         print(line)
