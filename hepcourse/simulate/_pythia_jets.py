@@ -58,28 +58,49 @@ def _charges(pythia, pid: np.ndarray) -> np.ndarray:
     return np.array([pythia.particleData.charge(int(i)) for i in unique])[inverse]
 
 
-def _top_match(prt, jet_eta, jet_phi, radius: float):
+def _record(prt) -> dict:
+    """The event records of a batch as flat numpy arrays [P]: ``id``, ``status``,
+    ``mother1``, ``daughter1`` (as flat indices), ``px``, ``py``, ``pz``, ``e`` and ``event``;
+    plus ``counts`` [E] (particles per event)."""
+    counts = ak.to_numpy(ak.num(prt, axis=1))
+    event = np.repeat(np.arange(counts.size), counts)
+    base = np.concatenate([[0], np.cumsum(counts)[:-1]])[event]
+    out = {key: ak.to_numpy(ak.flatten(prt[key])) for key in ("id", "status", "mother1", "daughter1")}
+    out.update({key: ak.to_numpy(ak.flatten(prt["p"][key])) for key in ("px", "py", "pz", "e")})
+    out["mother1"] = out["mother1"] + base
+    out["daughter1"] = out["daughter1"] + base
+    out["event"], out["counts"] = event, counts
+    return out
+
+
+def _top_match(rec: dict, jet_eta, jet_phi, radius: float):
     """Per event: whether a hadronic top and its three decay quarks (b and the W's q q̄')
-    lie within ``radius`` of the jet axis, and that top's pT (NaN when none)."""
-    ids, mother = prt.id, prt.mother1
-    decaying = (abs(ids) == 6) & (abs(ids[prt.daughter1]) == 24)
-    b = (abs(ids) == 5) & decaying[mother]
-    from_w = (abs(prt.status) == 23) & (abs(ids[mother]) == 24) & (abs(ids) <= 5)
-    sign_b, sign_w = np.sign(ids), np.sign(ids[mother])
-    p = prt.p
-    eta, phi, pt = p.eta, p.phi, p.pt
-    jet_eta, jet_phi = jet_eta[:, None], jet_phi[:, None]
-    dr = np.hypot(eta - jet_eta, (phi - jet_phi + np.pi) % (2 * np.pi) - np.pi)
-    matched = np.zeros(len(prt), bool)
-    top_pt = np.full(len(prt), np.nan)
-    for sign in (1, -1):
-        top = decaying & (np.sign(ids) == sign)
-        quarks = (b & (sign_b == sign)) | (from_w & (sign_w == sign))
-        top_dr = ak.to_numpy(ak.fill_none(ak.min(dr[top], axis=1), np.inf))
-        quark_dr = ak.to_numpy(ak.fill_none(ak.max(dr[quarks], axis=1), np.inf))
-        n_quarks = ak.to_numpy(ak.sum(quarks, axis=1))
+    lie within ``radius`` of the jet axis, and that top's pT (NaN when none). ``rec``: the
+    flat event records of :func:`_record`; ``jet_eta``, ``jet_phi`` [E]."""
+    ids = rec["id"]
+    n = rec["counts"].size
+    decaying = (np.abs(ids) == 6) & (np.abs(ids[rec["daughter1"]]) == 24)  # the last top copy
+    b = (np.abs(ids) == 5) & decaying[rec["mother1"]]
+    from_w = (np.abs(rec["status"]) == 23) & (np.abs(ids[rec["mother1"]]) == 24) & (np.abs(ids) <= 5)
+    sign = np.where(from_w, np.sign(ids[rec["mother1"]]), np.sign(ids))  # t, b, W+ → q q̄': +1
+    sel = np.flatnonzero(decaying | b | from_w)
+    event = rec["event"][sel]
+    pt = np.hypot(rec["px"][sel], rec["py"][sel])
+    eta = np.arcsinh(rec["pz"][sel] / np.maximum(pt, 1e-9))
+    phi = np.arctan2(rec["py"][sel], rec["px"][sel])
+    dr = np.hypot(eta - jet_eta[event], (phi - jet_phi[event] + np.pi) % (2 * np.pi) - np.pi)
+    matched, top_pt = np.zeros(n, bool), np.full(n, np.nan)
+    for s in (1, -1):
+        top = decaying[sel] & (sign[sel] == s)
+        quark = (b[sel] | from_w[sel]) & (sign[sel] == s)
+        top_dr, quark_dr = np.full(n, np.inf), np.full(n, -np.inf)
+        np.minimum.at(top_dr, event[top], dr[top])
+        np.maximum.at(quark_dr, event[quark], dr[quark])
+        n_quarks = np.bincount(event[quark], minlength=n)
+        pt_of = np.full(n, np.nan)
+        pt_of[event[top]] = pt[top]
         ok = (top_dr < radius) & (quark_dr < radius) & (n_quarks == 3) & ~matched
-        top_pt = np.where(ok, ak.to_numpy(ak.fill_none(ak.max(pt[top], axis=1), np.nan)), top_pt)
+        top_pt = np.where(ok, pt_of, top_pt)
         matched |= ok
     return matched, top_pt
 
@@ -93,7 +114,7 @@ def _substructure(constituents, radius: float):
     vectors = ak.zip({"px": constituents.pt * np.cos(constituents.phi),
                       "py": constituents.pt * np.sin(constituents.phi),
                       "pz": constituents.pt * np.sinh(constituents.eta),
-                      "E": constituents.energy}, with_name="Momentum4D")
+                      "E": constituents.energy})
     sequence = fastjet.ClusterSequence(vectors, fastjet.JetDefinition(fastjet.kt_algorithm, KT_RADIUS))
     taus = ak.to_numpy(sequence.njettiness(axes_definition="KT_Axes", njets=[1, 2, 3],
                                            beta=1.0, R0=radius))
@@ -112,52 +133,65 @@ def _one_batch(pythia, process: str, config: dict, detector: JetDetector, rng):
     """Jets of one batch of events that pass the selection, as a dict of arrays."""
     import fastjet
 
-    events = pythia.nextBatch(BATCH)
-    prt = events.prt
-    final = prt[prt.status > 0]
-    counts = ak.to_numpy(ak.num(final.id))
-    p = ak.flatten(final.p)
-    pid = ak.to_numpy(ak.flatten(final.id)).astype(np.int64)
-    event = np.repeat(np.arange(len(counts)), counts)
-    rec = reconstruct(detector, event, ak.to_numpy(p.px), ak.to_numpy(p.py), ak.to_numpy(p.pz),
-                      ak.to_numpy(p.e), _charges(pythia, pid), pid, rng)
-    per_event = np.bincount(rec["event"], minlength=len(counts))
-    objects = ak.unflatten(ak.zip({"px": rec["px"], "py": rec["py"], "pz": rec["pz"],
-                                   "E": rec["energy"]}, with_name="Momentum4D"), per_event)
+    rec = _record(pythia.nextBatch(BATCH).prt)
+    final = np.flatnonzero(rec["status"] > 0)
+    pid = rec["id"][final].astype(np.int64)
+    n_events = rec["counts"].size
+    det = reconstruct(detector, rec["event"][final], rec["px"][final], rec["py"][final],
+                      rec["pz"][final], rec["e"][final], _charges(pythia, pid), pid, rng)
+    per_event = np.bincount(det["event"], minlength=n_events)
+    objects = ak.unflatten(ak.zip({"px": det["px"], "py": det["py"], "pz": det["pz"],
+                                   "E": det["energy"]}), per_event)
     sequence = fastjet.ClusterSequence(objects, fastjet.JetDefinition(fastjet.antikt_algorithm,
                                                                       config["radius"]))
     low, high = config["pt_range"]
     jets = sequence.inclusive_jets(0.5 * low)
     index = sequence.constituent_index(0.5 * low)
-    lead = ak.argmax(jets.pt, axis=1, keepdims=True)
-    has = ak.to_numpy(ak.num(jets) > 0)
-    jet, index = ak.firsts(jets[lead]), ak.firsts(index[lead])
-    jet_pt = ak.to_numpy(ak.fill_none(jet.pt, 0.0))
-    jet_eta = ak.to_numpy(ak.fill_none(jet.eta, 0.0))
-    jet_phi = ak.to_numpy(ak.fill_none(jet.phi, 0.0))
-    n_particles = ak.to_numpy(ak.fill_none(ak.num(index), 0))
+    # the leading jet of each event, in numpy: [E] arrays (0 where an event has no jet)
+    n_jets = ak.to_numpy(ak.num(jets))
+    jx, jy, jz, je = (ak.to_numpy(ak.flatten(jets[c])) for c in ("px", "py", "pz", "E"))
+    jpt = np.hypot(jx, jy)
+    jet_event = np.repeat(np.arange(n_events), n_jets)
+    lead = np.full(n_events, -1)
+    ranked = np.lexsort((-jpt, jet_event))
+    first = np.concatenate([[0], np.cumsum(n_jets)[:-1]])
+    lead[n_jets > 0] = ranked[first[n_jets > 0]]
+    jet_pt, jet_eta, jet_phi, jet_mass = (np.zeros(n_events) for _ in range(4))
+    has = lead >= 0
+    li = lead[has]
+    jet_pt[has] = jpt[li]
+    jet_eta[has] = np.arcsinh(jz[li] / jpt[li])
+    jet_phi[has] = np.arctan2(jy[li], jx[li])
+    jet_mass[has] = np.sqrt(np.maximum(je[li] ** 2 - jx[li] ** 2 - jy[li] ** 2 - jz[li] ** 2, 0.0))
+    size = ak.to_numpy(ak.flatten(ak.num(index, axis=2)))  # constituents of every jet [J]
+    n_particles = np.zeros(n_events, np.int64)
+    n_particles[has] = size[li]
     keep = has & (jet_pt > low) & (jet_pt < high) & (np.abs(jet_eta) < config["eta_max"]) & (n_particles >= 3)
     if process == "top":
-        matched, top_pt = _top_match(prt, jet_eta, jet_phi, config["match_dr"])
+        matched, top_pt = _top_match(rec, jet_eta, jet_phi, config["match_dr"])
         keep &= matched
     else:
-        top_pt = np.full(len(counts), np.nan)
+        top_pt = np.full(n_events, np.nan)
     rows = np.flatnonzero(keep)
     if rows.size == 0:
         return None
-    offsets = np.concatenate([[0], np.cumsum(per_event)])
-    members = ak.to_numpy(ak.flatten(index[rows])) + np.repeat(offsets[rows], n_particles[rows])
-    fields = {name: ak.unflatten(rec[name][members], n_particles[rows]) for name in PARTICLE_FIELDS}
-    order = ak.argsort(fields["pt"], axis=1, ascending=False, stable=True)
-    constituents = ak.zip({name: value[order] for name, value in fields.items()})
+    # the kept jets' constituents: flat indices into the detector objects, by decreasing pT
+    flat_index = ak.to_numpy(ak.flatten(index, axis=None))
+    start = np.concatenate([[0], np.cumsum(size)[:-1]])[lead[rows]]
+    count = n_particles[rows]
+    jet_row = np.repeat(np.arange(rows.size), count)
+    within = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    object_offset = np.concatenate([[0], np.cumsum(per_event)[:-1]])
+    members = flat_index[np.repeat(start, count) + within] + np.repeat(object_offset[rows], count)
+    members = members[np.lexsort((-det["pt"][members], jet_row))]
+    constituents = ak.unflatten(ak.zip({name: det[name][members] for name in PARTICLE_FIELDS}), count)
     tau1, tau2, tau3, m_w = _substructure(constituents, config["radius"])
-    constituents = constituents[:, :config["n_constituents"]]
-    out = {"pt": jet_pt[rows], "eta": jet_eta[rows], "phi": jet_phi[rows],
-           "mass": ak.to_numpy(ak.fill_none(jet.mass, 0.0))[rows], "tau1": tau1, "tau2": tau2, "tau3": tau3,
-           "m_w": m_w, "top_pt": top_pt[rows], "n_particles": n_particles[rows],
-           "counts": ak.to_numpy(ak.num(constituents))}
+    kept = within < config["n_constituents"]  # ``within`` is the rank after the sort as well
+    out = {"pt": jet_pt[rows], "eta": jet_eta[rows], "phi": jet_phi[rows], "mass": jet_mass[rows],
+           "tau1": tau1, "tau2": tau2, "tau3": tau3, "m_w": m_w, "top_pt": top_pt[rows],
+           "n_particles": count, "counts": np.minimum(count, config["n_constituents"])}
     for name in PARTICLE_FIELDS:
-        out["c_" + name] = ak.to_numpy(ak.flatten(constituents[name]))
+        out["c_" + name] = det[name][members][kept]
     return out
 
 
@@ -167,9 +201,6 @@ def chunk(process: str, config: dict, seeds: tuple[int, int], count: int) -> dic
     :data:`JET_FIELDS`, float64; n_particles int64), ``counts`` [count] (constituents kept
     per jet) and the constituents flat, ``c_pt``, ``c_eta``, ``c_phi``, ``c_energy``,
     ``c_charge`` (float32) and ``c_pid`` (int32), ordered by jet then decreasing pT."""
-    import vector
-
-    vector.register_awkward()
     pythia = _pythia(process, config, seeds[0])
     rng = np.random.default_rng(seeds[1])
     detector = JetDetector(**config["detector"])

@@ -293,28 +293,24 @@ def jets(n: int, signal_fraction: float = 0.5, *, seed=0, n_constituents: int = 
     return _assemble(done, counts, seed, config["n_constituents"])
 
 
-def _feature(c, jet, name: str):
-    if name == "deta":
-        return c.deta
-    if name == "dphi":
-        return c.dphi
+def _feature(c: dict, jet: dict, name: str) -> np.ndarray:
+    """One feature of the flat constituents ``c`` (numpy arrays [P]); ``jet`` holds the
+    jet-level pt, eta and mass repeated per constituent [P]."""
+    if name in ("deta", "dphi", "charge"):
+        return c[name]
     if name == "log_pt":
-        return np.log(c.pt)
+        return np.log(c["pt"])
     if name == "log_energy":
-        return np.log(c.energy)
+        return np.log(c["energy"])
     if name == "log_pt_rel":
-        return np.log(c.pt / jet.pt)
+        return np.log(c["pt"] / jet["pt"])
     if name == "log_energy_rel":
-        jet_energy = np.sqrt(jet.mass**2 + (jet.pt * np.cosh(jet.eta)) ** 2)
-        return np.log(c.energy / jet_energy)
+        return np.log(c["energy"] / np.sqrt(jet["mass"] ** 2 + (jet["pt"] * np.cosh(jet["eta"])) ** 2))
     if name == "delta_r":
-        return np.hypot(c.deta, c.dphi)
-    if name == "charge":
-        return c.charge
-    apid = abs(c.pid)
-    flags = {"is_electron": apid == 11, "is_muon": apid == 13, "is_charged_hadron": apid == 211,
-             "is_photon": apid == PID_ECAL, "is_neutral_hadron": apid == PID_HCAL}
-    return flags[name] * 1.0
+        return np.hypot(c["deta"], c["dphi"])
+    code = {"is_electron": 11, "is_muon": 13, "is_charged_hadron": 211, "is_photon": PID_ECAL,
+            "is_neutral_hadron": PID_HCAL}[name]
+    return (np.abs(c["pid"]) == code).astype(np.float32)
 
 
 def to_padded(sample: ak.Array, n_max: int, features=FEATURES):
@@ -339,12 +335,16 @@ def to_padded(sample: ak.Array, n_max: int, features=FEATURES):
         raise ValueError("features: give at least one name")
     if "constituents" not in ak.fields(sample):
         raise TypeError("sample: expected the awkward Array of hepcourse.simulate.jets")
-    c = sample.constituents
-    columns = []
-    for name in features:
-        values = ak.pad_none(_feature(c, sample, name)[:, :n_max], n_max, axis=1, clip=True)
-        columns.append(ak.to_numpy(ak.fill_none(values, 0.0)).astype(np.float32))
-    x = np.stack(columns, axis=-1)
-    mask = np.arange(n_max)[None, :] < ak.to_numpy(ak.num(c))[:, None]
+    counts = ak.to_numpy(ak.num(sample.constituents))
+    n = counts.size
+    rank = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    kept = rank < n_max
+    row = np.repeat(np.arange(n), counts)[kept]
+    c = {k: ak.to_numpy(ak.flatten(sample.constituents[k]))[kept]
+         for k in ("pt", "energy", "deta", "dphi", "charge", "pid")}
+    jet = {k: ak.to_numpy(sample[k])[row] for k in ("pt", "eta", "mass")}
+    x = np.zeros((n, n_max, len(features)), np.float32)
+    for i, name in enumerate(features):
+        x[row, rank[kept], i] = _feature(c, jet, name)
+    mask = np.arange(n_max)[None, :] < counts[:, None]
     return torch.from_numpy(x), torch.from_numpy(mask)
-
