@@ -213,7 +213,7 @@ def _chunks(config: dict, seed: int, counts: dict, workers: int, cache: bool, ba
 
     began = time.perf_counter()
     if missing:
-        notice(log, "jets: generating %d of %d chunks (%d jets each) with Pythia 8 in %d process(es)%s",
+        notice(log, "jets: generating %d of %d chunks (up to %d jets each) with Pythia 8 in %d process(es)%s",
                len(missing), len(jobs), CHUNK, min(workers, len(missing)),
                f", caching them in {folder}" if cache else " (cache off)")
 
