@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from hepcourse import cli
+from hepcourse import doctor
 from hepcourse.cli import main
 
 ZMUMU = "uproot-Zmumu.root"
@@ -101,26 +101,26 @@ def fake_torch(cuda, available=False):
 
 
 def test_torch_build_against_the_gpu():
-    cpu_on_gpu = "\n".join(cli.torch_build(fake_torch(None), gpu=True))
+    cpu_on_gpu = "\n".join(doctor.torch_build(fake_torch(None), gpu=True))
     assert "CPU-only" in cpu_on_gpu and "Install the CUDA build" in cpu_on_gpu
     assert "download.pytorch.org/whl/cu" in cpu_on_gpu
-    cuda_no_gpu = "\n".join(cli.torch_build(fake_torch("12.4"), gpu=False))
+    cuda_no_gpu = "\n".join(doctor.torch_build(fake_torch("12.4"), gpu=False))
     assert "CUDA 12.4" in cuda_no_gpu and "fine" in cuda_no_gpu and "large" in cuda_no_gpu
     assert "whl/cpu" in cuda_no_gpu
-    driver = "\n".join(cli.torch_build(fake_torch("12.4", available=False), gpu=True))
+    driver = "\n".join(doctor.torch_build(fake_torch("12.4", available=False), gpu=True))
     assert "cannot use the GPU" in driver and "driver" in driver
-    assert len(cli.torch_build(fake_torch("12.4", available=True), gpu=True)) == 1  # no hint
-    assert len(cli.torch_build(fake_torch(None), gpu=False)) == 1
+    assert len(doctor.torch_build(fake_torch("12.4", available=True), gpu=True)) == 1  # no hint
+    assert len(doctor.torch_build(fake_torch(None), gpu=False)) == 1
 
 
 def test_gpu_detection(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(cli, "Path", lambda p: tmp_path / "no-driver")
-    assert cli.nvidia_gpu_present() is False
+    monkeypatch.setattr(doctor, "Path", lambda p: tmp_path / "no-driver")
+    assert doctor.nvidia_gpu_present() is False
     smi = tmp_path / "nvidia-smi"
     smi.write_text("#!/bin/sh\n")
     smi.chmod(0o755)
-    assert cli.nvidia_gpu_present() is True
+    assert doctor.nvidia_gpu_present() is True
 
 
 def test_doctor_reports_settings_typos_and_bad_values(monkeypatch, capsys):
@@ -176,11 +176,11 @@ def test_doctor_says_which_datasets_are_ready(shared_mirror, monkeypatch, capsys
 
 
 def test_doctor_says_what_to_run_for_each_missing_tool(tmp_path):
-    lines = cli.tools_report(version=lambda module: None, which=lambda binary: None, checkout=tmp_path)
+    lines = doctor.tools_report(version=lambda module: None, which=lambda binary: None, checkout=tmp_path)
     report = dict(re.match(r"  (.+?)\s+MISSING: .*; run: (.*)$", line).groups() for line in lines)
-    assert set(report) == {"jupyterlab", "ipywidgets", "jupyter-book", "nbclient", "chromium", "npm",
-                           "slides vendor", "book MathJax"}
-    for tool in ("jupyterlab", "ipywidgets", "jupyter-book", "nbclient"):
+    assert set(report) == {"jupyterlab", "ipywidgets", "jupyter-book", "nbclient", "pythia8mc", "fastjet",
+                           "chromium", "npm", "slides vendor", "book MathJax"}
+    for tool in ("jupyterlab", "ipywidgets", "jupyter-book", "nbclient", "pythia8mc", "fastjet"):
         assert report[tool].startswith("make install")
     assert "apt-get install chromium" in report["chromium"] and "npm" in report["npm"]
     assert report["slides vendor"].startswith("make build/vendor/.done")
@@ -192,15 +192,15 @@ def test_doctor_shows_versions_and_paths_of_the_tools_it_finds(tmp_path):
     for folder in ("build/vendor", "build/book-static"):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / ".done").touch()
-    lines = cli.tools_report(version=lambda module: "9.9", which=lambda binary: f"/usr/bin/{binary}",
+    lines = doctor.tools_report(version=lambda module: "9.9", which=lambda binary: f"/usr/bin/{binary}",
                              checkout=tmp_path)
     assert not [line for line in lines if "MISSING" in line]
     assert "  chromium      /usr/bin/chromium" in lines and f"  slides vendor {tmp_path}/build/vendor" in lines
 
 
 def test_doctor_fails_on_a_missing_torch_and_says_to_run_make_install(monkeypatch, capsys):
-    real = cli._version
-    monkeypatch.setattr(cli, "_version", lambda module: None if module == "torch" else real(module))
+    real = doctor._version
+    monkeypatch.setattr(doctor, "_version", lambda module: None if module == "torch" else real(module))
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError
     assert main(["doctor", "--offline"]) == 1
     captured = capsys.readouterr()

@@ -2,7 +2,8 @@
 sampling, two-body decays, parents from (m, pT, y, φ), isotropic directions, φ wrapping)
 and detector response (:mod:`~hepcourse.physics.detector`: Bethe-Bloch, time of flight,
 helix path length, Cherenkov threshold, angle and yield, tracker and calorimeter
-resolutions). The simulators and the analysis code both call these.
+resolutions), and the tracker + calorimeter of the jets sample
+(:mod:`~hepcourse.physics.jet_detector`). The simulators and the analysis code both call these.
 """
 from .kinematics import SQRT_S, breit_wigner, from_pt_rapidity, isotropic, two_body_decay, wrap_phi
 
