@@ -15,8 +15,11 @@ import yaml
 import hepcourse
 
 REPO = Path(__file__).resolve().parent.parent
-EXTRAS = ("test", "book", "export", "notebook", "beam")
+EXTRAS = ("test", "book", "export", "notebook", "jets", "beam")
 CONDA_NAMES = {"torch": "pytorch-cpu"}
+#: Packages environment.yml takes from PyPI (its pip section): not on conda-forge, or another
+#: package under the name there (conda-forge's fastjet is FastJet's own SWIG bindings).
+PIP_IN_CONDA = {"pythia8mc", "fastjet"}
 
 
 def _split(requirement: str) -> tuple[str, str]:
@@ -33,7 +36,16 @@ def test_environment_yml_carries_the_packages_and_ranges_of_pyproject():
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     have = dict(_split(d) for d in env["dependencies"] if isinstance(d, str))
     have.pop("python"), have.pop("pip")
-    assert have == wanted
+    pip = [d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d]
+    from_pip = dict(_split(r) for section in pip for r in section)
+    assert set(from_pip) == PIP_IN_CONDA
+    assert not set(have) & set(from_pip)
+    assert {**have, **from_pip} == wanted
+
+
+def test_the_makefile_installs_every_extra():
+    makefile = (REPO / "Makefile").read_text()
+    assert f".[{','.join(EXTRAS)}]" in makefile
 
 
 def test_no_exact_pins_in_pyproject():

@@ -28,7 +28,8 @@ class DeadlineDownloader:
     """Download ``url`` to ``output_file`` within ``deadline`` seconds in all.
 
     deadline: seconds (> 0) from the start for the response and every byte of the body.
-    progressbar: True shows a tqdm bar (on stderr) sized by Content-Length.
+    progressbar: True shows a tqdm bar (on stderr) sized by Content-Length; redrawn at most once
+        a minute where stderr is neither a terminal nor a notebook (a log file).
     Raises :class:`DownloadTimeoutError` when the deadline passes, ``requests`` errors for
     HTTP status and connection failures, and ``urllib3`` ProtocolError when the server
     closes the connection before sending the announced length.
@@ -87,8 +88,9 @@ class DeadlineDownloader:
             tqdm,  # the text bar (as pooch): works in notebooks without ipywidgets
         )
 
-        return tqdm(total=total, unit="B", unit_scale=True, ncols=79, leave=True,
-                    desc=self.name, file=sys.stderr, ascii=sys.platform == "win32")
+        live = sys.stderr.isatty() or "ipykernel" in sys.modules  # else a log: a line a minute, and the last
+        return tqdm(total=total, unit="B", unit_scale=True, ncols=79, leave=True, desc=self.name,
+                    file=sys.stderr, ascii=sys.platform == "win32", mininterval=0.1 if live else 60)
 
     def _timeout(self, url: str, received: int, total: int | None) -> DownloadTimeoutError:
         got = f"{received:,} of {total:,} bytes" if total else f"{received:,} bytes"

@@ -1,6 +1,6 @@
 """Seeded physics generators, one per dataset, with the same schema as the real data.
 
-Each is a function of the number of events and a keyword-only ``seed`` (an int or a
+Each is a function of the number of events (jets) and a keyword-only ``seed`` (an int or a
 numpy Generator; same seed, same numbers). The modules are named by the physics they
 generate, the functions by the dataset they stand in for:
 
@@ -13,6 +13,8 @@ function               module                                stands in for
 ``pid(n)``             :mod:`~hepcourse.simulate.tracks`     identified tracks (chapter 3)
 ``images(n)``          :mod:`~hepcourse.simulate.calorimeter`  calorimeter images (chapter 4)
 ``dimuon_search(n)``   :mod:`~hepcourse.simulate.dimuon`     the project's collisions
+``jets(n)``            :mod:`~hepcourse.simulate.top_tagging`  the top-tagging reference
+                                                             sample (Pythia 8 + FastJet)
 =====================  ====================================  ============================
 """
 from .calorimeter import images
@@ -20,6 +22,7 @@ from .dimuon import dimuon_search
 from .drell_yan import zmumu
 from .higgs_4l import hzz
 from .resonant_ttbar import hepmass
+from .top_tagging import jets
 from .tracks import pid
 
-__all__ = ["dimuon_search", "hepmass", "hzz", "images", "pid", "zmumu"]
+__all__ = ["dimuon_search", "hepmass", "hzz", "images", "jets", "pid", "zmumu"]

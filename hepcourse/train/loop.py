@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import time
 
 import numpy as np
@@ -142,8 +143,9 @@ def _progress_bar(total: int, enabled: bool, initial: int = 0):
         from tqdm.auto import tqdm
     except ImportError:
         from tqdm import tqdm
+    live = sys.stderr.isatty() or "ipykernel" in sys.modules  # else a log: a line a minute, and the last
     return tqdm(total=total, initial=initial, unit="epoch", desc="fit", leave=True,
-                dynamic_ncols=True)
+                dynamic_ncols=True, mininterval=0.1 if live else 60)
 
 
 def _rank_seed(seed: int, rank: int, stream: int) -> int:
