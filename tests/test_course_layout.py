@@ -17,7 +17,7 @@ CHECK_MODULES = sorted(m.name for m in pkgutil.iter_modules(check.__path__))
 
 
 def test_check_is_split_by_topic():
-    assert CHECK_MODULES == ["core", "fitting", "gpu", "hepmass", "pid", "rare", "scoring"]
+    assert CHECK_MODULES == ["claims", "core", "fitting", "gpu", "hepmass", "pid", "rare", "scoring"]
 
 
 @pytest.mark.parametrize("name", CHECK_MODULES)
