@@ -55,7 +55,7 @@ def significance_plot(scans: dict, ax=None):
         best = scan.s_over_sqrt_b.idxmax()
         ax.plot(scan.eff_signal[best], scan.s_over_sqrt_b[best], "o", color=f"C{i}")
     ax.set_xlabel(r"signal efficiency $\varepsilon_S$ of the cut")
-    ax.set_ylabel(r"expected significance $S/\sqrt{B}$")
+    ax.set_ylabel("expected significance $S/$√$B$")  # mathtext's \\sqrt warns with the course's font set
     ax.set_xlim(0, 1)
     ax.legend()
     return ax

@@ -3,7 +3,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import AnswerError, Feedback, describe, labels, array, mapping, number, register, value
+from .core import (
+    AnswerError,
+    Feedback,
+    array,
+    describe,
+    labels,
+    mapping,
+    number,
+    register,
+    value,
+)
 
 
 def _masses():
@@ -20,7 +30,7 @@ def _auc_per_mass(variable: str, answer) -> dict | Feedback:
     aucs = {}
     for mass, area in given.items():
         try:
-            key = int(round(number(mass, f"a key of {variable}", "a mass in GeV")))
+            key = round(number(mass, f"a key of {variable}", "a mass in GeV"))
         except AnswerError:
             raise AnswerError(f"`{variable}` has the key {mass!r}; its keys should be the masses in GeV "
                               f"{list(masses)}.") from None
@@ -62,7 +72,7 @@ def _working_point(working_point, y_test, p_test):
                           f"but it is {describe(working_point)}.")
     try:
         returned = working_point(y, p)
-    except Exception as error:  # the student's function: report what went wrong
+    except Exception as error:  # the student's function: report what went wrong  # noqa: BLE001
         return Feedback(False, f"working_point(y_test, p_test) failed: {error!r}; it should return {expected}.")
     try:
         cut, eff_b = returned

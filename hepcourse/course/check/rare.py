@@ -3,7 +3,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import AnswerError, Feedback, array, field, labels, mapping, number, register, value
+from .core import (
+    AnswerError,
+    Feedback,
+    array,
+    field,
+    labels,
+    mapping,
+    number,
+    register,
+    value,
+)
 
 
 @register("4.1", ("accuracy_cnn", "score_rare_cnn", "rare"),
@@ -42,10 +52,10 @@ _SYMMETRY_KEYS = {"generated": "as generated", "phi": "phi rotated", "eta": "eta
                   "energ": "energies x 1.3", "zoom": "zoomed"}
 
 
-@register("4.3", ("symmetry_auc",), "the fold-0 CNN's test AUC for each transformation of the images")
+@register("4.3", ("symmetry_auc",), "the fold-0 CNN's validation AUC for each transformation of the images")
 def _symmetries(symmetry_auc):
     names = ", ".join(f"'{v}'" for v in _SYMMETRY_KEYS.values())
-    given = mapping(symmetry_auc, "symmetry_auc", f"a dict from transformation ({names}) to the test AUC")
+    given = mapping(symmetry_auc, "symmetry_auc", f"a dict from transformation ({names}) to the validation AUC")
     found = {}
     for fragment in _SYMMETRY_KEYS:
         keys = [k for k in given if fragment in str(k).lower()]
@@ -61,7 +71,7 @@ def _symmetries(symmetry_auc):
                                "trained with. Roll along the φ axis (the last) with wrap-around, flip the η axis.")
     if min(found["energ"], found["zoom"]) >= nominal:
         return Feedback(False, "neither the energy scale nor the zoom lowered the AUC: did you apply them "
-                               "to the test images before scoring?")
+                               "to the validation images before scoring?")
     return Feedback(True, f"AUC {nominal:.3f} as generated; φ rotation {moved['phi']:+.3f}, η reflection "
                           f"{moved['eta']:+.3f} (symmetries), energies ×1.3 {found['energ'] - nominal:+.3f}, zoom "
                           f"{found['zoom'] - nominal:+.3f} (they move the mass ≈ p_T ΔR/2).")
