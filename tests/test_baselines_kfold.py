@@ -1,4 +1,4 @@
-"""The k-fold splits with an inner validation split, and the physics baselines of chapter 4."""
+"""The k-fold splits with an inner validation split, and the physics baselines of chapter 5."""
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score

@@ -80,8 +80,8 @@ def test_tof_path_length_check():
     from hepcourse.simulate.tracks import MASSES, time_of_flight
 
     per_metre = time_of_flight(4.0, MASSES["K"], 1.0) - time_of_flight(4.0, MASSES["pi"], 1.0)
-    assert check.exercise("3.1", {"needed": 0.24 / per_metre})
-    wrong = check.exercise("3.1", {"needed": 0.08 / per_metre})  # 1σ instead of 3σ
+    assert check.exercise("4.1", {"needed": 0.24 / per_metre})
+    wrong = check.exercise("4.1", {"needed": 0.08 / per_metre})  # 1σ instead of 3σ
     assert not wrong and "too low" in wrong.message and "3σ_t" in wrong.message
 
 
@@ -89,39 +89,39 @@ def test_likelihood_ratio_check():
     rng = np.random.default_rng(2)
     y = rng.integers(0, 3, 3000)
     good = np.where(y == 1, 5.0, -5.0) + rng.normal(size=y.size)
-    assert check.exercise("3.2", {"likelihood_ratio": good, "y_test": y})
-    assert not check.exercise("3.2", {"likelihood_ratio": -good, "y_test": y})
+    assert check.exercise("4.2", {"likelihood_ratio": good, "y_test": y})
+    assert not check.exercise("4.2", {"likelihood_ratio": -good, "y_test": y})
 
 
 def test_missing_value_policy_check():
     good = {"indicator, fill 0": [1.0, 0.99, 0.98, 0.97, 0.95, 0.98],
             "mean, no indicator": [1.0, 0.99, 0.9, 0.77, 0.94, 0.93]}
-    assert check.exercise("3.3", {"results": good})
+    assert check.exercise("4.3", {"results": good})
     same = {"indicator, fill 0": [1.0, 0.99, 0.9, 0.77, 0.94, 0.93],
             "mean, no indicator": [1.0, 0.99, 0.9, 0.77, 0.94, 0.93]}
-    assert not check.exercise("3.3", {"results": same})
+    assert not check.exercise("4.3", {"results": same})
 
 
 def test_recalibration_check():
     from hepcourse.simulate.tracks import Detector
 
     shifted = Detector().shifted()
-    assert check.exercise("3.4", {"gain": shifted.dedx_gain + 0.003, "offset": shifted.tof_offset - 0.004,
+    assert check.exercise("4.4", {"gain": shifted.dedx_gain + 0.003, "offset": shifted.tof_offset - 0.004,
                                   "shifted": shifted})
-    wrong = check.exercise("3.4", {"gain": 1.0, "offset": shifted.tof_offset, "shifted": shifted})
+    wrong = check.exercise("4.4", {"gain": 1.0, "offset": shifted.tof_offset, "shifted": shifted})
     assert not wrong and "dE/dx gain" in wrong.message
 
 
-# --- chapter 2 -------------------------------------------------------------------------------
+# --- chapter 3 -------------------------------------------------------------------------------
 
 def test_single_feature_auc_check():
     reference = {500: 0.62, 750: 0.78, 1000: 0.88, 1250: 0.93, 1500: 0.96}
-    assert check.exercise("2.1", {"single_feature_auc": reference})
+    assert check.exercise("3.1", {"single_feature_auc": reference})
     inverted = {m: 1 - a for m, a in reference.items()}  # forgot the minus sign
-    feedback = check.exercise("2.1", {"single_feature_auc": inverted})
+    feedback = check.exercise("3.1", {"single_feature_auc": inverted})
     assert not feedback and "minus the distance" in feedback.message
-    assert not check.exercise("2.1", {"single_feature_auc": {**reference, 500: 0.99}})
-    assert not check.exercise("2.1", {"single_feature_auc": {1000: 0.9}})
+    assert not check.exercise("3.1", {"single_feature_auc": {**reference, 500: 0.99}})
+    assert not check.exercise("3.1", {"single_feature_auc": {1000: 0.9}})
 
 
 def _scores(n=20_000, seed=3):
@@ -140,35 +140,35 @@ def test_working_point_check():
         i = np.searchsorted(tpr, signal_efficiency)
         return thresholds[i], fpr[i]
 
-    assert check.exercise("2.2", {"working_point": reference, "y_test": y, "p_test": p})
+    assert check.exercise("3.2", {"working_point": reference, "y_test": y, "p_test": p})
 
     def at_half(y, p):  # the tutorial's cut, not the 50% signal efficiency point
         return 0.5, np.mean(p[y == 0] > 0.5)
 
-    feedback = check.exercise("2.2", {"working_point": at_half, "y_test": y, "p_test": p})
+    feedback = check.exercise("3.2", {"working_point": at_half, "y_test": y, "p_test": p})
     assert not feedback and "signal efficiency" in feedback.message
 
     def swapped(y, p):  # the right cut, but the signal efficiency returned as the background's
         cut, _ = reference(y, p)
         return cut, 0.5
 
-    feedback = check.exercise("2.2", {"working_point": swapped, "y_test": y, "p_test": p})
+    feedback = check.exercise("3.2", {"working_point": swapped, "y_test": y, "p_test": p})
     assert not feedback and "false-positive rate" in feedback.message
 
 
 def test_hypothesis_check():
     reference = {500: 0.41, 750: 0.86, 1000: 0.95, 1250: 0.93, 1500: 0.88}
-    assert check.exercise("2.3", {"hypothesis_auc": reference})
-    assert not check.exercise("2.3", {"hypothesis_auc": {**reference, 1000: 0.70}})
+    assert check.exercise("3.3", {"hypothesis_auc": reference})
+    assert not check.exercise("3.3", {"hypothesis_auc": {**reference, 1000: 0.70}})
 
 
 def test_low_level_check():
-    assert check.exercise("2.4", {"low_auc": 0.955, "test_auc": 0.965})
-    assert not check.exercise("2.4", {"low_auc": 0.55, "test_auc": 0.965})  # learned nothing
-    assert not check.exercise("2.4", {"low_auc": 0.99, "test_auc": 0.965})  # better than all features?
+    assert check.exercise("3.4", {"low_auc": 0.955, "test_auc": 0.965})
+    assert not check.exercise("3.4", {"low_auc": 0.55, "test_auc": 0.965})  # learned nothing
+    assert not check.exercise("3.4", {"low_auc": 0.99, "test_auc": 0.965})  # better than all features?
 
 
-# --- chapter 4 -------------------------------------------------------------------------------
+# --- chapter 5 -------------------------------------------------------------------------------
 
 def test_accuracy_trap_check():
     from types import SimpleNamespace
@@ -177,8 +177,8 @@ def test_accuracy_trap_check():
     rare = SimpleNamespace(labels=(rng.random(50_000) < 1e-3).astype(int))
     score = np.clip(0.4 + 0.3 * rare.labels + 0.2 * rng.normal(size=rare.labels.size), 0, 1)
     accuracy_cnn = np.mean((score > 0.5) == (rare.labels == 1))
-    assert check.exercise("4.1", {"accuracy_cnn": accuracy_cnn, "score_rare_cnn": score, "rare": rare})
-    wrong = check.exercise("4.1", {"accuracy_cnn": np.mean(rare.labels == 0), "score_rare_cnn": score, "rare": rare})
+    assert check.exercise("5.1", {"accuracy_cnn": accuracy_cnn, "score_rare_cnn": score, "rare": rare})
+    wrong = check.exercise("5.1", {"accuracy_cnn": np.mean(rare.labels == 0), "score_rare_cnn": score, "rare": rare})
     assert not wrong and "score > 0.5" in wrong.message
 
 
@@ -186,30 +186,30 @@ def test_double_data_check():
     y, p = _scores(40_000)
     scans = [stats.significance_scan(y, p, k * 200, k * 2e5) for k in (1, 2)]
     best, double = (s.loc[s.s_over_sqrt_b.idxmax()] for s in scans)
-    assert check.exercise("4.2", {"best_double": double, "best_cnn": best})
-    assert not check.exercise("4.2", {"best_double": best, "best_cnn": best})  # same yields twice
+    assert check.exercise("5.2", {"best_double": double, "best_cnn": best})
+    assert not check.exercise("5.2", {"best_double": best, "best_cnn": best})  # same yields twice
 
 
 def test_symmetry_check():
     reference = {"as generated": 0.80, "phi rotated": 0.799, "eta reflected": 0.802,
                  "energies x 1.3": 0.71, "zoomed": 0.74}
-    assert check.exercise("4.3", {"symmetry_auc": reference})
+    assert check.exercise("5.3", {"symmetry_auc": reference})
     not_wrapped = {**reference, "phi rotated": 0.70}  # a shift without wrap-around breaks the symmetry
-    feedback = check.exercise("4.3", {"symmetry_auc": not_wrapped})
+    feedback = check.exercise("5.3", {"symmetry_auc": not_wrapped})
     assert not feedback and "wrap-around" in feedback.message
-    assert not check.exercise("4.3", {"symmetry_auc": {"as generated": 0.8}})
+    assert not check.exercise("5.3", {"symmetry_auc": {"as generated": 0.8}})
 
 
 def test_tight_working_point_check():
     y, p = _scores(200_000)
     reference = {r: stats.working_point(y, p, rejection=r) for r in (1e3, 1e4)}
-    feedback = check.exercise("4.4", {"working_points": reference, "y_all": y, "cnn_all": p})
+    feedback = check.exercise("5.4", {"working_points": reference, "y_all": y, "cnn_all": p})
     assert feedback and "background events pass" in feedback.message
     on_other_events = {r: stats.working_point(y[:50_000], p[:50_000], rejection=r) for r in (1e3, 1e4)}
-    assert not check.exercise("4.4", {"working_points": on_other_events, "y_all": y, "cnn_all": p})
+    assert not check.exercise("5.4", {"working_points": on_other_events, "y_all": y, "cnn_all": p})
 
 
-# --- chapter 5 -------------------------------------------------------------------------------
+# --- chapter 6 -------------------------------------------------------------------------------
 
 def test_compile_payoff_check():
     import pandas as pd
@@ -218,30 +218,30 @@ def test_compile_payoff_check():
                              "compile": [False, True, False, True], "compiled": [False, True, False, True],
                              "samples_per_s": [4e5, 5e5, 8e5, 7e5], "one_off_s": [0.0, 10.0, 0.0, 12.0]})
     reference = {("cpu", "fp32"): 10.0 / (1 / 4e5 - 1 / 5e5), ("cpu", "bf16"): np.inf}
-    assert check.exercise("5.1", {"payoff": reference, "compiled": compiled})
+    assert check.exercise("6.1", {"payoff": reference, "compiled": compiled})
     per_second = {("cpu", "fp32"): 10.0 * 5e5, ("cpu", "bf16"): np.inf}  # forgot the eager time
-    assert not check.exercise("5.1", {"payoff": per_second, "compiled": compiled})
+    assert not check.exercise("6.1", {"payoff": per_second, "compiled": compiled})
 
 
 def test_bfloat16_check():
     import torch
 
     masses = torch.tensor([1000.0, 1001.0, 1002.0, 1003.0, 1004.0])
-    assert check.exercise("5.2", {"spacing": 4.0, "as_bf16": masses.to(torch.bfloat16).float()})
-    assert not check.exercise("5.2", {"spacing": 0.125, "as_bf16": masses})  # float16's spacing
-    feedback = check.exercise("5.2", {"spacing": 4.0, "as_bf16": masses})
+    assert check.exercise("6.2", {"spacing": 4.0, "as_bf16": masses.to(torch.bfloat16).float()})
+    assert not check.exercise("6.2", {"spacing": 0.125, "as_bf16": masses})  # float16's spacing
+    feedback = check.exercise("6.2", {"spacing": 4.0, "as_bf16": masses})
     assert not feedback and "bfloat16" in feedback.message
 
 
 def test_per_device_rate_check():
     step_costs = {"cpu": (2e-3, 2e-6)}
     rates = {b: b / (2e-3 + b * 2e-6) for b in (512, 4096)}
-    assert check.exercise("5.3", {"rate_512": rates[512], "rate_4096": rates[4096], "step_costs": step_costs})
-    assert not check.exercise("5.3", {"rate_512": 1 / 2e-6, "rate_4096": 1 / 2e-6, "step_costs": step_costs})
+    assert check.exercise("6.3", {"rate_512": rates[512], "rate_4096": rates[4096], "step_costs": step_costs})
+    assert not check.exercise("6.3", {"rate_512": 1 / 2e-6, "rate_4096": 1 / 2e-6, "step_costs": step_costs})
 
 
 def test_training_state_check():
     state = {"epoch": 6, "step": 6 * 79, "finished": True, "rng": [{}], "history": {"epochs": [{}] * 6}}
-    assert check.exercise("5.4", {"saved": state})
-    assert not check.exercise("5.4", {"saved": {**state, "finished": False}})
-    assert not check.exercise("5.4", {"saved": {"best": 1}})  # a checkpoint, not a training state
+    assert check.exercise("6.4", {"saved": state})
+    assert not check.exercise("6.4", {"saved": {**state, "finished": False}})
+    assert not check.exercise("6.4", {"saved": {"best": 1}})  # a checkpoint, not a training state

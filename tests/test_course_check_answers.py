@@ -72,65 +72,65 @@ def _reference(key: str) -> dict:
 
         hzz = simulate.hzz(n=300, seed=4)
         return {"n_hard": ak.to_numpy(ak.sum(np.hypot(hzz.Jet_Px, hzz.Jet_Py) > 30, axis=1)), "hzz": hzz}
-    if key == "2.1":
+    if key == "3.1":
         return {"single_feature_auc": {500: 0.62, 750: 0.78, 1000: 0.88, 1250: 0.93, 1500: 0.96}}
-    if key == "2.2":
+    if key == "3.2":
         y, p = _scores()
         return {"working_point": _reference_working_point, "y_test": y, "p_test": p}
-    if key == "2.3":
+    if key == "3.3":
         return {"hypothesis_auc": {500: 0.41, 750: 0.86, 1000: 0.95, 1250: 0.93, 1500: 0.88}}
-    if key == "2.4":
+    if key == "3.4":
         return {"low_auc": 0.955, "test_auc": 0.965}
-    if key == "3.1":
+    if key == "4.1":
         from hepcourse.simulate.tracks import MASSES, time_of_flight
 
         per_metre = time_of_flight(4.0, MASSES["K"], 1.0) - time_of_flight(4.0, MASSES["pi"], 1.0)
         return {"needed": 0.24 / per_metre}
-    if key == "3.2":
+    if key == "4.2":
         rng = np.random.default_rng(2)
         y = rng.integers(0, 3, 3000)
         return {"likelihood_ratio": np.where(y == 1, 5.0, -5.0) + rng.normal(size=y.size), "y_test": y}
-    if key == "3.3":
+    if key == "4.3":
         return {"results": {"indicator, fill 0": [1.0, 0.99, 0.98, 0.97, 0.95, 0.98],
                             "mean, no indicator": [1.0, 0.99, 0.9, 0.77, 0.94, 0.93]}}
-    if key == "3.4":
+    if key == "4.4":
         from hepcourse.simulate.tracks import Detector
 
         shifted = Detector().shifted()
         return {"gain": shifted.dedx_gain + 0.003, "offset": shifted.tof_offset - 0.004, "shifted": shifted}
-    if key == "4.1":
+    if key == "5.1":
         rng = np.random.default_rng(4)
         rare = SimpleNamespace(labels=(rng.random(50_000) < 1e-3).astype(int))
         score = np.clip(0.4 + 0.3 * rare.labels + 0.2 * rng.normal(size=rare.labels.size), 0, 1)
         return {"accuracy_cnn": np.mean((score > 0.5) == (rare.labels == 1)), "score_rare_cnn": score,
                 "rare": rare}
-    if key == "4.2":
+    if key == "5.2":
         y, p = _scores(40_000)
         scans = [stats.significance_scan(y, p, k * 200, k * 2e5) for k in (1, 2)]
         best, double = (s.loc[s.s_over_sqrt_b.idxmax()] for s in scans)
         return {"best_double": double, "best_cnn": best}
-    if key == "4.3":
+    if key == "5.3":
         return {"symmetry_auc": {"as generated": 0.80, "phi rotated": 0.799, "eta reflected": 0.802,
                                  "energies x 1.3": 0.71, "zoomed": 0.74}}
-    if key == "4.4":
+    if key == "5.4":
         y, p = _scores(20_000)
         return {"working_points": {r: stats.working_point(y, p, rejection=r) for r in (1e3, 2e3)},
                 "y_all": y, "cnn_all": p}
-    if key == "5.1":
+    if key == "6.1":
         compiled = pd.DataFrame({"device": ["cpu"] * 4, "precision": ["fp32", "fp32", "bf16", "bf16"],
                                  "compile": [False, True, False, True], "compiled": [False, True, False, True],
                                  "samples_per_s": [4e5, 5e5, 8e5, 7e5], "one_off_s": [0.0, 10.0, 0.0, 12.0]})
         return {"payoff": {("cpu", "fp32"): 10.0 / (1 / 4e5 - 1 / 5e5), ("cpu", "bf16"): np.inf},
                 "compiled": compiled}
-    if key == "5.2":
+    if key == "6.2":
         import torch
 
         masses = torch.tensor([1000.0, 1001.0, 1002.0, 1003.0, 1004.0])
         return {"spacing": 4.0, "as_bf16": masses.to(torch.bfloat16).float()}
-    if key == "5.3":
+    if key == "6.3":
         return {"rate_512": 512 / (2e-3 + 512 * 2e-6), "rate_4096": 4096 / (2e-3 + 4096 * 2e-6),
                 "step_costs": {"cpu": (2e-3, 2e-6)}}
-    if key == "5.4":
+    if key == "6.4":
         return {"saved": {"epoch": 6, "step": 6 * 79, "finished": True, "rng": [{}],
                           "history": {"epochs": [{}] * 6}}}
     raise KeyError(key)
@@ -191,11 +191,11 @@ def _fits(**changes):
 
 
 def _bad_compiled(**column):
-    return _reference("5.1")["compiled"].assign(**column)
+    return _reference("6.1")["compiled"].assign(**column)
 
 
 def _saved(**changes):
-    return {**_reference("5.4")["saved"], **changes}
+    return {**_reference("6.4")["saved"], **changes}
 
 
 def _raises(y, p):
@@ -210,49 +210,49 @@ INNER = [
     ("1.3", {"results": _fits(GT=_peak_fit(91.2, ("mass", "sigma")))}, "`results['GT']` has the parameters"),
     ("1.3", {"results": ["GG", "GT", "TT"]}, "`results` should be a dict"),
     ("1.4", {"n_hard": [[1, 2], [3]]}, "`n_hard` cannot be read"),
-    ("2.1", {"single_feature_auc": {m: float("nan") for m in (500, 750, 1000, 1250, 1500)}}, "is nan"),
-    ("2.1", {"single_feature_auc": {"500 GeV": 0.6}}, "has the key '500 GeV'"),
-    ("2.1", {"single_feature_auc": {500: 1.5, 750: 0.78, 1000: 0.88, 1250: 0.93, 1500: 0.96}}, "out of range"),
-    ("2.1", {"single_feature_auc": {500: None}}, "`single_feature_auc[500]`"),
-    ("2.2", {"working_point": lambda y, p: None}, "returned None"),
-    ("2.2", {"working_point": _raises}, "failed: RuntimeError('oops')"),
-    ("2.2", {"working_point": lambda y, p: (float("nan"), 0.1)}, "`working_point(y_test, p_test)[0]` is nan"),
-    ("2.2", {"y_test": np.ones(20_000)}, "no entry with the label [0]"),
-    ("2.3", {"hypothesis_auc": {1000: 0.9}}, "expected one AUC for each"),
-    ("3.2", {"y_test": np.zeros(3000, int)}, "no entry with the label [1]"),
-    ("3.2", {"y_test": np.r_[-1, np.arange(2999) % 3]}, "`y_test` holds values that are not whole numbers ≥ 0"),
-    ("3.3", {"results": {"indicator": [0.9, 0.95], "mean": [0.9]}}, "`results['mean']` has 1 entries"),
-    ("3.3", {"results": {"indicator": [], "mean": []}}, "`results['indicator']` is empty"),
-    ("3.3", {"results": {1: [0.9, 0.95], 2: [0.9, 0.91]}}, "needs one policy with an indicator"),
-    ("3.4", {"shifted": None}, "`shifted` should be the miscalibrated Detector"),
-    ("4.1", {"rare": SimpleNamespace(labels=[])}, "`rare.labels` is empty"),
-    ("4.2", {"best_cnn": SimpleNamespace(s_over_sqrt_b=0.0)}, "`best_cnn.s_over_sqrt_b` = 0 is out of range"),
-    ("4.2", {"best_cnn": pd.DataFrame({"s_over_sqrt_b": [1.0, 2.0]})}, "`best_cnn.s_over_sqrt_b` should be"),
-    ("4.3", {"symmetry_auc": {"as generated": float("nan"), "phi": 0.8, "eta": 0.8, "energy": 0.7,
+    ("3.1", {"single_feature_auc": {m: float("nan") for m in (500, 750, 1000, 1250, 1500)}}, "is nan"),
+    ("3.1", {"single_feature_auc": {"500 GeV": 0.6}}, "has the key '500 GeV'"),
+    ("3.1", {"single_feature_auc": {500: 1.5, 750: 0.78, 1000: 0.88, 1250: 0.93, 1500: 0.96}}, "out of range"),
+    ("3.1", {"single_feature_auc": {500: None}}, "`single_feature_auc[500]`"),
+    ("3.2", {"working_point": lambda y, p: None}, "returned None"),
+    ("3.2", {"working_point": _raises}, "failed: RuntimeError('oops')"),
+    ("3.2", {"working_point": lambda y, p: (float("nan"), 0.1)}, "`working_point(y_test, p_test)[0]` is nan"),
+    ("3.2", {"y_test": np.ones(20_000)}, "no entry with the label [0]"),
+    ("3.3", {"hypothesis_auc": {1000: 0.9}}, "expected one AUC for each"),
+    ("4.2", {"y_test": np.zeros(3000, int)}, "no entry with the label [1]"),
+    ("4.2", {"y_test": np.r_[-1, np.arange(2999) % 3]}, "`y_test` holds values that are not whole numbers ≥ 0"),
+    ("4.3", {"results": {"indicator": [0.9, 0.95], "mean": [0.9]}}, "`results['mean']` has 1 entries"),
+    ("4.3", {"results": {"indicator": [], "mean": []}}, "`results['indicator']` is empty"),
+    ("4.3", {"results": {1: [0.9, 0.95], 2: [0.9, 0.91]}}, "needs one policy with an indicator"),
+    ("4.4", {"shifted": None}, "`shifted` should be the miscalibrated Detector"),
+    ("5.1", {"rare": SimpleNamespace(labels=[])}, "`rare.labels` is empty"),
+    ("5.2", {"best_cnn": SimpleNamespace(s_over_sqrt_b=0.0)}, "`best_cnn.s_over_sqrt_b` = 0 is out of range"),
+    ("5.2", {"best_cnn": pd.DataFrame({"s_over_sqrt_b": [1.0, 2.0]})}, "`best_cnn.s_over_sqrt_b` should be"),
+    ("5.3", {"symmetry_auc": {"as generated": float("nan"), "phi": 0.8, "eta": 0.8, "energy": 0.7,
                               "zoom": 0.7}}, "`symmetry_auc['as generated']` is nan"),
-    ("4.3", {"symmetry_auc": {"as generated": None, "phi": 0.8, "eta": 0.8, "energy": 0.7, "zoom": 0.7}},
+    ("5.3", {"symmetry_auc": {"as generated": None, "phi": 0.8, "eta": 0.8, "energy": 0.7, "zoom": 0.7}},
      "`symmetry_auc['as generated']` should be"),
-    ("4.4", {"working_points": {1000: None, 1e4: None}}, "`working_points[1000]`"),
-    ("4.4", {"working_points": {"tight": None, 1000: None}}, "has the key 'tight'"),
-    ("4.4", {"working_points": {1e3: _reference("4.4")["working_points"][1e3],
+    ("5.4", {"working_points": {1000: None, 1e4: None}}, "`working_points[1000]`"),
+    ("5.4", {"working_points": {"tight": None, 1000: None}}, "has the key 'tight'"),
+    ("5.4", {"working_points": {1e3: _reference("5.4")["working_points"][1e3],
                                 1e9: SimpleNamespace(signal_efficiency=0.0)}}, "cannot be measured"),
-    ("5.1", {"compiled": _reference("5.1")["compiled"].drop(columns="one_off_s")}, "no column ['one_off_s']"),
-    ("5.1", {"compiled": _bad_compiled(samples_per_s=0.0)}, "`compiled.samples_per_s` = 0 is out of range"),
-    ("5.1", {"compiled": _bad_compiled(compile=False)}, "needs an eager (compile=False) and a compiled"),
-    ("5.1", {"payoff": {("cpu", "fp32"): None, ("cpu", "bf16"): np.inf}}, "`payoff[('cpu', 'fp32')]`"),
-    ("5.1", {"payoff": {"cpu": 1.0, 3: 2.0}}, "`payoff` has the keys"),
-    ("5.2", {"spacing": "4"}, "`spacing` should be a number"),
-    ("5.2", {"as_bf16": [1000.0, 1001.0]}, "`as_bf16` has 2 entries"),
-    ("5.3", {"step_costs": {"gpu": (1e-3, 1e-6)}}, "expected an entry 'cpu'"),
-    ("5.3", {"step_costs": {"cpu": (1e-3,)}}, "`step_costs['cpu']` should be the pair"),
-    ("5.3", {"step_costs": {"cpu": (0.0, 0.0)}}, "gives a step time t0 + B t1 ≤ 0"),
-    ("5.3", {"step_costs": {"cpu": (None, 2e-6)}}, "`step_costs['cpu'][0]`"),
-    ("5.4", {"saved": _saved(epoch=0, step=0, history={"epochs": []})}, "at epoch 0"),
-    ("5.4", {"saved": _saved(history=None)}, "`saved['history']` should be"),
-    ("5.4", {"saved": _saved(history={"loss": []})}, "expected 'epochs' among them"),
-    ("5.4", {"saved": _saved(finished=np.array([True, False]))}, "`saved['finished']` should be True or False"),
-    ("5.4", {"saved": _saved(epoch="6")}, "`saved['epoch']` should be"),
-    ("5.4", {"saved": "epoch step finished rng history"}, "`saved` should be"),
+    ("6.1", {"compiled": _reference("6.1")["compiled"].drop(columns="one_off_s")}, "no column ['one_off_s']"),
+    ("6.1", {"compiled": _bad_compiled(samples_per_s=0.0)}, "`compiled.samples_per_s` = 0 is out of range"),
+    ("6.1", {"compiled": _bad_compiled(compile=False)}, "needs an eager (compile=False) and a compiled"),
+    ("6.1", {"payoff": {("cpu", "fp32"): None, ("cpu", "bf16"): np.inf}}, "`payoff[('cpu', 'fp32')]`"),
+    ("6.1", {"payoff": {"cpu": 1.0, 3: 2.0}}, "`payoff` has the keys"),
+    ("6.2", {"spacing": "4"}, "`spacing` should be a number"),
+    ("6.2", {"as_bf16": [1000.0, 1001.0]}, "`as_bf16` has 2 entries"),
+    ("6.3", {"step_costs": {"gpu": (1e-3, 1e-6)}}, "expected an entry 'cpu'"),
+    ("6.3", {"step_costs": {"cpu": (1e-3,)}}, "`step_costs['cpu']` should be the pair"),
+    ("6.3", {"step_costs": {"cpu": (0.0, 0.0)}}, "gives a step time t0 + B t1 ≤ 0"),
+    ("6.3", {"step_costs": {"cpu": (None, 2e-6)}}, "`step_costs['cpu'][0]`"),
+    ("6.4", {"saved": _saved(epoch=0, step=0, history={"epochs": []})}, "at epoch 0"),
+    ("6.4", {"saved": _saved(history=None)}, "`saved['history']` should be"),
+    ("6.4", {"saved": _saved(history={"loss": []})}, "expected 'epochs' among them"),
+    ("6.4", {"saved": _saved(finished=np.array([True, False]))}, "`saved['finished']` should be True or False"),
+    ("6.4", {"saved": _saved(epoch="6")}, "`saved['epoch']` should be"),
+    ("6.4", {"saved": "epoch step finished rng history"}, "`saved` should be"),
 ]
 
 
@@ -268,14 +268,14 @@ def test_natural_variants_of_a_right_answer_pass():
     import torch
 
     masses = torch.tensor([1000.0, 1001.0, 1002.0, 1003.0, 1004.0])
-    assert _judge("5.2", {"spacing": torch.tensor(4.0), "as_bf16": masses.to(torch.bfloat16)})
+    assert _judge("6.2", {"spacing": torch.tensor(4.0), "as_bf16": masses.to(torch.bfloat16)})
     assert _judge("1.1", {"cv_best": np.int64(3)})
     assert _judge("1.1", {"cv_best": 3.0})
-    assert _judge("2.1", {"single_feature_auc": pd.Series(_reference("2.1")["single_feature_auc"])})
+    assert _judge("3.1", {"single_feature_auc": pd.Series(_reference("3.1")["single_feature_auc"])})
     y, p = _scores()
-    assert _judge("2.2", {"working_point": _reference_working_point, "y_test": list(y), "p_test": p})
-    four_species = _override("3.2", y_test=np.where(np.arange(3000) % 50 == 0, 3, _reference("3.2")["y_test"]))
-    assert _judge("3.2", four_species)  # a fourth species (label 3) is neither π nor K
+    assert _judge("3.2", {"working_point": _reference_working_point, "y_test": list(y), "p_test": p})
+    four_species = _override("4.2", y_test=np.where(np.arange(3000) % 50 == 0, 3, _reference("4.2")["y_test"]))
+    assert _judge("4.2", four_species)  # a fourth species (label 3) is neither π nor K
 
 
 def test_exercise_needs_a_namespace_and_a_known_key():

@@ -1,4 +1,4 @@
-"""The CNN, its checkpoints, ONNX export and int8 quantization (chapter 4)."""
+"""The CNN, its checkpoints, ONNX export and int8 quantization (chapter 5)."""
 import os
 import stat
 

@@ -1,5 +1,5 @@
 """The calorimeter-image simulator, its HDF5 storage, the jet features and the symmetry
-augmentations (chapter 4)."""
+augmentations (chapter 5)."""
 import h5py
 import numpy as np
 import pytest

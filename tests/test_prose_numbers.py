@@ -20,15 +20,15 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 ALLOWED: dict[str, set[str]] = {
     "01-fitting": {"0.02", "0.95", "0.3",  # the toy calibration curve the chapter defines
                    "68%"},                 # what a 1σ interval means
-    "02-hepmass": {"3.5",    # UCI HEPMASS: 3.5 million test events (data registry, Baldi et al. 2016)
+    "03-hepmass": {"3.5",    # UCI HEPMASS: 3.5 million test events (data registry, Baldi et al. 2016)
                    "88.1%",  # the Keras HEPMASS tutorial's quoted test accuracy (literature value)
                    "1.1",    # default_lr(4096) = 1e-3·√(4096/32) ≈ 1.1e-2 (hepcourse.train.schedule)
                    "30%",    # ONECYCLE_WARMUP, the warm-up fraction (hepcourse.train.schedule)
                    "50%",    # the working point ε_S = 0.5 set in the code (rejection_at_efficiency)
                    "68%"},   # stats.ONE_SIGMA, the default confidence level of every interval
-    "03-pid": {"5.5", "5.5%",   # Detector.dedx_resolution (hepcourse/simulate/tracks.py)
+    "04-pid": {"5.5", "5.5%",   # Detector.dedx_resolution (hepcourse/simulate/tracks.py)
                "3.7",           # Detector.tof_radius, m
-               "0.5",           # Detector.b_field (T); the 0.5 GeV split of section 3.10's code
+               "0.5",           # Detector.b_field (T); the 0.5 GeV split of section 4.10's code
                "0.3",           # p_T [GeV] = 0.3 B [T] R [m]
                "5%",            # 1 - Detector.tof_efficiency
                "1.0014", "1.03", "1.473", "1.30",  # refractive indices, RADIATORS in tracks.py
@@ -41,18 +41,18 @@ ALLOWED: dict[str, set[str]] = {
                "68%",           # the confidence level of the intervals
                "100%",          # rows of a confusion matrix sum to 100%
                "0.4",           # an example momentum (a 0.4 GeV track without a ring)
-               "0.7", "70%"},   # the example probability of section 3.8
-    "04-cnn-rare": {"2.1",                # simulate.calorimeter: jets within |η| < π − JET_RADIUS − 0.2
+               "0.7", "70%"},   # the example probability of section 4.8
+    "05-cnn-rare": {"2.1",                # simulate.calorimeter: jets within |η| < π − JET_RADIUS − 0.2
                     "0.8",                # analysis.jets.JET_RADIUS, the cone (and radiation) radius
                     "50%", "3%", "0.15", "0.25",  # calorimeter.images: stochastic, constant, noise, threshold
                     "0.5", "1.5",         # augment.energy_scale's range; the tutorial's 0.5 threshold;
                                           # the comparison's efficiency=0.5 (written 50%)
                     "0.7", "1.3",         # augment.zoom's range and Problem 3's energy factor
                     "0.693"},             # ln 2, the loss of a 50% answer
-    "05-gpu-ddp": {"68%",  # the confidence level of hepcourse.stats' intervals (ONE_SIGMA)
+    "06-gpu-ddp": {"68%",  # the confidence level of hepcourse.stats' intervals (ONE_SIGMA)
                    "3%"},  # Γ_X / m_X of the simulator (simulate.resonant_ttbar.X_WIDTH_FRACTION)
-    "06-project": {"20,000"},  # project.DATA_EVENTS, the size of the collision data
-    "06-project-solutions": {"20,000", "68%",  # the data size; the confidence level quoted
+    "07-project": {"20,000"},  # project.DATA_EVENTS, the size of the collision data
+    "07-project-solutions": {"20,000", "68%",  # the data size; the confidence level quoted
                              "0.5"},  # the AUC of a classifier that cannot separate
 }
 
@@ -81,7 +81,7 @@ def measured_numbers(text: str) -> list[str]:
 def test_the_detector_finds_numbers_and_ignores_glue():
     assert measured_numbers("an AUC of 0.962 and 88.1% accuracy, 72,000 events, ± 3") == \
         ["0.962", "88.1%", "72,000", "± 3"]
-    assert measured_numbers("an AUC of {glue:text}`auc:.3f` (`n = 0.5`), section 2.4") == []
+    assert measured_numbers("an AUC of {glue:text}`auc:.3f` (`n = 0.5`), section 3.4") == []
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

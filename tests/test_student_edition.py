@@ -30,7 +30,7 @@ _PROBLEM = re.compile(r"^###\s+Problem\b")
 
 def _glue_patterns(source: str) -> set[str]:
     """Regexes of the names a code cell glues: ``glue("x", ...)``, ``glue(f"x_{i}", ...)``
-    (a placeholder matches any word) and the helper ``glued(x=..., y=...)`` of chapter 5."""
+    (a placeholder matches any word) and the helper ``glued(x=..., y=...)`` of chapter 6."""
     lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
     patterns = set()
     for node in ast.walk(ast.parse("\n".join(lines))):
@@ -111,7 +111,7 @@ def test_discussions_are_kept_for_the_reveal(student_tree):
         if not teach.instructor_only(nb):
             expected.update(teach.discussions(nb))
     assert {k: v["markdown"] for k, v in kept.items()} == expected
-    assert {"3.1", "3.2", "3.3", "3.4"} <= set(kept), "chapter 3 discusses problems 1-4"
+    assert {"4.1", "4.2", "4.3", "4.4"} <= set(kept), "chapter 4 discusses problems 1-4"
     assert set(kept) <= set(check.keys())
 
 
@@ -129,12 +129,12 @@ def test_real_chapter_reveals_its_discussion_after_a_pass(student_tree, monkeypa
     monkeypatch.setattr(prose, "GLUED", {})
     per_metre = time_of_flight(4.0, MASSES["K"], 1.0) - time_of_flight(4.0, MASSES["pi"], 1.0)
     needed = 3 * 0.080 / per_metre  # the check's own reference: L = 3 sigma_t / (dt per metre)
-    passed = check.exercise("3.1", {"needed": needed})
+    passed = check.exercise("4.1", {"needed": needed})
     assert passed and "The reach grows only as" in passed.discussion
     assert f"would need a {needed:.0f} m flight path" in passed.discussion  # the student's own number
     assert "`reach_80ps`" in passed.discussion  # not computed in this run: the name is shown
     assert passed.discussion in passed._repr_markdown_()
-    failed = check.exercise("3.1", {"needed": 1.0})
+    failed = check.exercise("4.1", {"needed": 1.0})
     assert not failed and failed.discussion == "" and "reach grows" not in failed._repr_markdown_()
 
 

@@ -1,4 +1,4 @@
-"""Physics baselines that a classifier of images must beat (chapter 4).
+"""Physics baselines that a classifier of images must beat (chapter 5).
 
 - :class:`HistogramRatio`: the likelihood ratio p(x|S)/p(x|B) of one or two features,
   estimated as a ratio of histograms filled with training events (Neyman-Pearson: the

@@ -1,4 +1,4 @@
-"""Jet reconstruction on calorimeter images (chapter 4): the physicist's features that a
+"""Jet reconstruction on calorimeter images (chapter 5): the physicist's features that a
 classifier of images is compared with.
 
 A simple cone algorithm on pile-up-subtracted towers finds the two leading jets of each

@@ -2,7 +2,7 @@
 
 Every chapter notebook opens with a *lecture plan box*: the markdown cell right after the
 title, starting with :data:`BOX_START`, then the code cell that glues the measured run
-times into it (``plan.glue_run_times("03-pid")``). The box lists, by heading number and
+times into it (``plan.glue_run_times("04-pid")``). The box lists, by heading number and
 title, the core sections of each 90-minute lecture and the optional ones::
 
     **Lecture plan**: two 90-minute lectures.
@@ -22,7 +22,7 @@ towards lecture 1).
 The run times live in ``notebooks/run-times.json`` (:data:`RUN_TIMES`), filled from the
 book build's execution cache by ``benchmarks/chapter_times.py``::
 
-    {"03-pid": {"full":  {"seconds": 64.8, "machine": "2-core AMD EPYC", "cpus": 2, "date": "2026-12-01"},
+    {"04-pid": {"full":  {"seconds": 64.8, "machine": "2-core AMD EPYC", "cpus": 2, "date": "2026-12-01"},
                 "smoke": {"seconds": 11.2, "machine": "2-core AMD EPYC", "cpus": 2, "date": "2026-12-01"}}}
 """
 from __future__ import annotations
@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 
 def run_times(chapter: str, path: Path | str | None = None) -> dict:
-    """The measured run times of ``chapter`` (a notebook stem, e.g. ``"03-pid"``):
+    """The measured run times of ``chapter`` (a notebook stem, e.g. ``"04-pid"``):
     ``{"full": {"seconds", "machine", "cpus", "date"}, "smoke": {...}}`` (seconds of one
     execution of the whole notebook), from ``path`` (default :data:`RUN_TIMES`).
 

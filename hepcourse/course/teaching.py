@@ -45,7 +45,7 @@ def write_student_tree(root: Path, out: Path) -> list[Path]:
     """Write the student edition under ``out``: README, book/ (toc without instructor-only
     notebooks) and notebooks/ with the solutions and discussion cells removed, and
     (when any notebook has one) notebooks/discussions.json holding the discussions by exercise key
-    (``{"3.1": {"notebook": "03-pid.ipynb", "markdown": "..."}}``), which ``check.exercise``
+    (``{"3.1": {"notebook": "04-pid.ipynb", "markdown": "..."}}``), which ``check.exercise``
     shows once an answer passes. Returns the notebooks written.
 
     ``out`` is claimed first (see :mod:`hepcourse.course.folders`): a folder that is not

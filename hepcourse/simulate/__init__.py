@@ -10,8 +10,8 @@ function               module                                stands in for
 ``zmumu(n)``           :mod:`~hepcourse.simulate.drell_yan`  uproot-Zmumu.root (CMS 2010)
 ``hzz(n)``             :mod:`~hepcourse.simulate.higgs_4l`   uproot-HZZ.root
 ``hepmass(n)``         :mod:`~hepcourse.simulate.resonant_ttbar`  UCI HEPMASS
-``pid(n)``             :mod:`~hepcourse.simulate.tracks`     identified tracks (chapter 3)
-``images(n)``          :mod:`~hepcourse.simulate.calorimeter`  calorimeter images (chapter 4)
+``pid(n)``             :mod:`~hepcourse.simulate.tracks`     identified tracks (chapter 4)
+``images(n)``          :mod:`~hepcourse.simulate.calorimeter`  calorimeter images (chapter 5)
 ``dimuon_search(n)``   :mod:`~hepcourse.simulate.dimuon`     the project's collisions
 ``jets(n)``            :mod:`~hepcourse.simulate.top_tagging`  the top-tagging reference
                                                              sample (Pythia 8 + FastJet)

@@ -1,4 +1,4 @@
-"""Calorimeter images of a rare boosted two-prong decay against QCD jets (chapter 4).
+"""Calorimeter images of a rare boosted two-prong decay against QCD jets (chapter 5).
 
 Each event is the whole calorimeter seen as an image: ``size × size`` towers in
 pseudorapidity η (rows, from -η_max to +η_max) and azimuth φ (columns, from -π to π,

@@ -6,7 +6,7 @@
     torchrun --standalone --nproc_per_node=2 -m hepcourse.train --source simulated \\
         --n-train 200000 --epochs 3 --checkpoint out/best.pt --output out/metrics.json
 
-The network is the parameterized MLP of chapter 2 (the 27 features and the mass
+The network is the parameterized MLP of chapter 3 (the 27 features and the mass
 hypothesis, 28 → 112 → 112 → 112 → 1), its input scaling fitted on the training events.
 Under torchrun every process loads the same events, builds the same network from the
 same seed and trains its shard of every global batch (``--batch-size`` is the global

@@ -1,4 +1,4 @@
-"""k-fold cross-validation with an inner validation split (chapter 4).
+"""k-fold cross-validation with an inner validation split (chapter 5).
 
 Each of the K folds is held out once. The rest, the fold's training part, is split again:
 most of it trains the network, a stratified inner validation part drives early stopping

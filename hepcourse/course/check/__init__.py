@@ -26,10 +26,10 @@ problem numbers):
 module               keys    chapter
 ===================  ======  =====================================================
 :mod:`.fitting`      1.x     fits of the Z peak, cross-validation, awkward arrays
-:mod:`.hepmass`      2.x     the parametrised HEPMASS network
-:mod:`.pid`          3.x     particle identification
-:mod:`.rare`         4.x     a CNN for rare decays on calorimeter images
-:mod:`.gpu`          5.x     GPUs, compilation, resumable training
+:mod:`.hepmass`      3.x     the parametrised HEPMASS network
+:mod:`.pid`          4.x     particle identification
+:mod:`.rare`         5.x     a CNN for rare decays on calorimeter images
+:mod:`.gpu`          6.x     GPUs, compilation, resumable training
 :mod:`.scoring`      —       :func:`project`, the self-check of the project's validation
 :mod:`.claims`       —       :func:`claim`, the notebooks' science guards
 :mod:`.core`         —       :class:`Feedback`, :func:`value`, :func:`auc`, the registry

@@ -41,7 +41,7 @@ def _auc_per_mass(variable: str, answer) -> dict | Feedback:
     return aucs
 
 
-@register("2.1", ("single_feature_auc",), "the AUC of m_WWbb (f26) alone at each mass hypothesis")
+@register("3.1", ("single_feature_auc",), "the AUC of m_WWbb (f26) alone at each mass hypothesis")
 def _single_feature(single_feature_auc):
     masses = _masses()
     aucs = _auc_per_mass("single_feature_auc", single_feature_auc)
@@ -60,7 +60,7 @@ def _single_feature(single_feature_auc):
                           f"{aucs[max(masses)]:.3f} at {max(masses)} GeV; the light X hides under the tt̄ peak.")
 
 
-@register("2.2", ("working_point", "y_test", "p_test"),
+@register("3.2", ("working_point", "y_test", "p_test"),
           "a function working_point(y, p) returning the cut keeping 50% of the signal and the "
           "background efficiency there")
 def _working_point(working_point, y_test, p_test):
@@ -95,7 +95,7 @@ def _working_point(working_point, y_test, p_test):
                           f"a rejection of {1 / max(truth, 1e-12):.0f}.")
 
 
-@register("2.3", ("hypothesis_auc",), "the AUC on the 1000 GeV test events for each hypothesised mass")
+@register("3.3", ("hypothesis_auc",), "the AUC on the 1000 GeV test events for each hypothesised mass")
 def _hypothesis(hypothesis_auc):
     aucs = _auc_per_mass("hypothesis_auc", hypothesis_auc)
     if isinstance(aucs, Feedback):
@@ -108,7 +108,7 @@ def _hypothesis(hypothesis_auc):
                           "500 and 1500 GeV: the network looks for the m_WWbb window you ask about.")
 
 
-@register("2.4", ("low_auc", "test_auc"), "the test AUC with the 22 low-level features and the mass only")
+@register("3.4", ("low_auc", "test_auc"), "the test AUC with the 22 low-level features and the mass only")
 def _low_level(low_auc, test_auc):
     full = number(test_auc, "test_auc", "the test AUC of the network with all features (0 to 1)",
                   low=0.0, high=1.0)

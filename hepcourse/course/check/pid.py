@@ -6,7 +6,7 @@ import numpy as np
 from .core import Feedback, array, auc, field, labels, mapping, number, register, value
 
 
-@register("3.1", ("needed",), "the TOF path length (m) for 3σ π/K separation at 4 GeV with 80 ps")
+@register("4.1", ("needed",), "the TOF path length (m) for 3σ π/K separation at 4 GeV with 80 ps")
 def _tof_length(needed):
     from ...simulate.tracks import MASSES, time_of_flight
 
@@ -17,7 +17,7 @@ def _tof_length(needed):
                       "with times in ns and σ_t = 0.080 ns.")
 
 
-@register("3.2", ("likelihood_ratio", "y_test"), "the K-vs-π log-likelihood ratio of each test track")
+@register("4.2", ("likelihood_ratio", "y_test"), "the K-vs-π log-likelihood ratio of each test track")
 def _likelihood_ratio(likelihood_ratio, y_test):
     y = labels(y_test, "y_test", "the species label of each test track: 0 (π), 1 (K), 2 (p)...",
                classes=None, need=(0, 1))
@@ -30,7 +30,7 @@ def _likelihood_ratio(likelihood_ratio, y_test):
                     "ratio is ln L_K − ln L_π: large means kaon-like.")
 
 
-@register("3.3", ("results",), "accuracies per momentum bin (and overall) for each missing-value policy")
+@register("4.3", ("results",), "accuracies per momentum bin (and overall) for each missing-value policy")
 def _missing_policies(results):
     what = ("a dict from missing-value policy (e.g. 'indicator, fill 0' and 'mean, no indicator') to "
             "its accuracies per momentum bin followed by the overall accuracy")
@@ -58,7 +58,7 @@ def _missing_policies(results):
                       "where kaons and protons are below the aerogel threshold.")
 
 
-@register("3.4", ("gain", "offset", "shifted"), "the measured dE/dx gain and TOF offset (ns)")
+@register("4.4", ("gain", "offset", "shifted"), "the measured dE/dx gain and TOF offset (ns)")
 def _recalibration(gain, offset, shifted):
     what = "the miscalibrated Detector (Detector().shifted())"
     true_gain = number(field(shifted, "shifted", "dedx_gain", what), "shifted.dedx_gain", "a gain factor")

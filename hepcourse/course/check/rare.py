@@ -16,7 +16,7 @@ from .core import (
 )
 
 
-@register("4.1", ("accuracy_cnn", "score_rare_cnn", "rare"),
+@register("5.1", ("accuracy_cnn", "score_rare_cnn", "rare"),
           "the accuracy of the CNN cut at 0.5 on the realistic sample")
 def _accuracy_trap(accuracy_cnn, score_rare_cnn, rare):
     truth_labels = labels(field(rare, "rare", "labels", "the realistic sample (with .labels)"), "rare.labels",
@@ -40,7 +40,7 @@ def _best(row, variable: str) -> float:
                   "the best S/√B of the scan (one positive number)", positive=True)
 
 
-@register("4.2", ("best_double", "best_cnn"), "the best S/√B of the CNN with twice the data")
+@register("5.2", ("best_double", "best_cnn"), "the best S/√B of the CNN with twice the data")
 def _double_data(best_double, best_cnn):
     ratio = _best(best_double, "best_double") / _best(best_cnn, "best_cnn")
     return value("the gain in S/√B", ratio, np.sqrt(2) - 0.01, np.sqrt(2) * 1.1,
@@ -52,7 +52,7 @@ _SYMMETRY_KEYS = {"generated": "as generated", "phi": "phi rotated", "eta": "eta
                   "energ": "energies x 1.3", "zoom": "zoomed"}
 
 
-@register("4.3", ("symmetry_auc",), "the fold-0 CNN's validation AUC for each transformation of the images")
+@register("5.3", ("symmetry_auc",), "the fold-0 CNN's validation AUC for each transformation of the images")
 def _symmetries(symmetry_auc):
     names = ", ".join(f"'{v}'" for v in _SYMMETRY_KEYS.values())
     given = mapping(symmetry_auc, "symmetry_auc", f"a dict from transformation ({names}) to the validation AUC")
@@ -77,7 +77,7 @@ def _symmetries(symmetry_auc):
                           f"{found['zoom'] - nominal:+.3f} (they move the mass ≈ p_T ΔR/2).")
 
 
-@register("4.4", ("working_points", "y_all", "cnn_all"),
+@register("5.4", ("working_points", "y_all", "cnn_all"),
           "a dict from background rejection to stats.working_point of the CNN")
 def _tight_working_point(working_points, y_all, cnn_all):
     from ...stats import working_point
