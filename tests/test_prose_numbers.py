@@ -20,6 +20,12 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 ALLOWED: dict[str, set[str]] = {
     "01-fitting": {"0.02", "0.95", "0.3",  # the toy calibration curve the chapter defines
                    "68%"},                 # what a 1σ interval means
+    "02-learning": {"5.5%",  # Detector.dedx_resolution (hepcourse/simulate/tracks.py)
+                    "0.2",   # pid(): p from 0.2 to 5 GeV
+                    "0.5",   # the boundary s = 0.5; the learning rate 0.5 and the 0.5 threshold in the code
+                    "0.6",   # the momentum cut of section 2.5's code (GeV)
+                    "0.9", "1.1",  # the factors of lr_max tried in Problem 3's code
+                    "90%"},  # the 5%-95% quantiles computed in section 2.7's code
     "03-hepmass": {"3.5",    # UCI HEPMASS: 3.5 million test events (data registry, Baldi et al. 2016)
                    "88.1%",  # the Keras HEPMASS tutorial's quoted test accuracy (literature value)
                    "1.1",    # default_lr(4096) = 1e-3·√(4096/32) ≈ 1.1e-2 (hepcourse.train.schedule)

@@ -26,6 +26,7 @@ problem numbers):
 module               keys    chapter
 ===================  ======  =====================================================
 :mod:`.fitting`      1.x     fits of the Z peak, cross-validation, awkward arrays
+:mod:`.learning`     2.x     how a network learns: likelihood ratio, backpropagation, optimisers
 :mod:`.hepmass`      3.x     the parametrised HEPMASS network
 :mod:`.pid`          4.x     particle identification
 :mod:`.rare`         5.x     a CNN for rare decays on calorimeter images
@@ -37,7 +38,7 @@ module               keys    chapter
 """
 from __future__ import annotations
 
-from . import fitting, gpu, hepmass, pid, rare  # noqa: F401  (importing registers the checks)
+from . import fitting, gpu, hepmass, learning, pid, rare  # noqa: F401  (importing registers the checks)
 from .claims import claim
 from .core import _EXERCISES, AnswerError, Feedback, auc, exercise, keys, value  # noqa: F401
 from .scoring import project
