@@ -14,7 +14,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-ENV = {**os.environ, "PYTHONWARNINGS": "ignore", "HEPCOURSE_SMOKE": "0"}
+ENV = {**os.environ, "PYTHONWARNINGS": "ignore", "HEPCOURSE_SMOKE": "0", "HEPCOURSE_PROGRESS": "1"}  # make test turns bars off
 
 pytestmark = pytest.mark.skipif(
     not torch.distributed.is_available() or not torch.distributed.is_gloo_available(),
