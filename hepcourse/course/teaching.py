@@ -33,10 +33,30 @@ from pathlib import Path
 
 from ..files import atomic_write
 from .folders import UnsafeFolderError, check_student_paths, claim
-from .notebooks import (DISCUSSION, DISCUSSIONS, FOLD, PLACEHOLDER, SOLUTION, _nbformat,  # noqa: F401
-                        _require, discussions, instructor_only, is_discussion, is_solution, normalise,
-                        read, solution_leaks, strip_solutions)
-from .slides import VENDOR_FILES, VENDOR_MARKER, build_slides, check_slides, external_urls  # noqa: F401
+from .notebooks import (  # noqa: F401
+    DISCUSSION,
+    DISCUSSIONS,
+    FOLD,
+    PLACEHOLDER,
+    SOLUTION,
+    _nbformat,
+    _require,
+    discussions,
+    instructor_only,
+    is_discussion,
+    is_solution,
+    normalise,
+    read,
+    solution_leaks,
+    strip_solutions,
+)
+from .slides import (  # noqa: F401
+    VENDOR_FILES,
+    VENDOR_MARKER,
+    build_slides,
+    check_slides,
+    external_urls,
+)
 
 STUDENT_MARKER = ".hepcourse-student-build"
 
@@ -147,9 +167,9 @@ def _run(args) -> int:
     if shutil.which("chromium") is None:
         raise FileNotFoundError("check-slides needs the chromium browser (Debian: apt install chromium)")
     result = check_slides(args.deck, args.screenshot)
-    overflow = result.get("overflow", [])
+    overflow = result["overflow"]
     print(f"{args.deck}: reveal.js ready={result['ready']}, slides={result['slides']} "
-          f"(with sub-slides {result.get('total')}, planned {result.get('planned')}), "
+          f"(with sub-slides {result['total']}, planned {result['planned']}), "
           f"overflowing={overflow or 'none'}, external URLs={external_urls(args.deck.read_text())}, "
           f"screenshot={args.screenshot}")
     return 0 if result["ready"] and result["slides"] > 1 and not overflow else 1

@@ -72,9 +72,7 @@ class AUCDifference(PairedDifference):
     auc_b: float
 
     def __str__(self) -> str:
-        verdict = self.verdict
-        return (f"ΔAUC = {self.value:+.4f} ± {self.error:.4f} "
-                f"({100 * self.cl:.0f}% interval [{self.low:+.4f}, {self.high:+.4f}]: {verdict})")
+        return f"ΔAUC = {self.value:+.4f} ± {self.error:.4f} ({self.interval_text('+.4f')})"
 
 
 def _midranks(x: np.ndarray) -> np.ndarray:

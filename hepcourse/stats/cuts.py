@@ -235,9 +235,7 @@ class RejectionDifference(PairedDifference):
     n_boot: int
 
     def __str__(self) -> str:
-        verdict = self.verdict
-        return (f"Δ(1/ε_B) = {self.value:+.3g} at ε_S = {self.efficiency:.2f} "
-                f"({100 * self.cl:.0f}% interval [{self.low:+.3g}, {self.high:+.3g}]: {verdict}; "
+        return (f"Δ(1/ε_B) = {self.value:+.3g} at ε_S = {self.efficiency:.2f} ({self.interval_text('+.3g')}; "
                 f"ratio {self.ratio:.3f} [{self.ratio_low:.3f}, {self.ratio_high:.3f}])")
 
 

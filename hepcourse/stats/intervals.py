@@ -57,3 +57,8 @@ class PairedDifference:
     def verdict(self) -> str:
         """"distinguishable" or "not distinguishable"."""
         return "distinguishable" if self.significant else "not distinguishable"
+
+    def interval_text(self, spec: str) -> str:
+        """``"68% interval [-0.0012, +0.0034]: not distinguishable"``, the bounds formatted
+        with ``spec`` (e.g. ``"+.4f"``); needs a ``cl`` field (0.68 for 68%)."""
+        return f"{100 * self.cl:.0f}% interval [{self.low:{spec}}, {self.high:{spec}}]: {self.verdict}"
