@@ -55,10 +55,10 @@ ALLOWED: dict[str, set[str]] = {
                                           # the comparison's efficiency=0.5 (written 50%)
                     "0.7", "1.3",         # augment.zoom's range and Problem 3's energy factor
                     "0.693"},             # ln 2, the loss of a 50% answer
-    "06-gpu-ddp": {"68%",  # the confidence level of hepcourse.stats' intervals (ONE_SIGMA)
+    "07-gpu-ddp": {"68%",  # the confidence level of hepcourse.stats' intervals (ONE_SIGMA)
                    "3%"},  # Γ_X / m_X of the simulator (simulate.resonant_ttbar.X_WIDTH_FRACTION)
-    "07-project": {"20,000"},  # project.DATA_EVENTS, the size of the collision data
-    "07-project-solutions": {"20,000", "68%",  # the data size; the confidence level quoted
+    "08-project": {"20,000"},  # project.DATA_EVENTS, the size of the collision data
+    "08-project-solutions": {"20,000", "68%",  # the data size; the confidence level quoted
                              "0.5"},  # the AUC of a classifier that cannot separate
 }
 

@@ -5,6 +5,8 @@ seeds, so a chunk is the same whichever process makes it and whenever.
 """
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 import awkward as ak
@@ -34,6 +36,31 @@ def fastjet_version() -> str:
     from importlib.metadata import version
 
     return version("fastjet")
+
+
+_BANNER_DONE = False
+
+
+def quiet_fastjet_banner() -> None:
+    """Let FastJet print its 13-line banner, which it writes to the C++ standard output at
+    the first clustering of a process, into /dev/null: once per process, before any real
+    clustering (a notebook cell or a worker's log would otherwise show it)."""
+    global _BANNER_DONE
+    if _BANNER_DONE:
+        return
+    import fastjet
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            one = ak.Array([[{"px": 1.0, "py": 0.0, "pz": 0.0, "E": 2.0}]])
+            fastjet.ClusterSequence(one, fastjet.JetDefinition(fastjet.antikt_algorithm, 0.4)).inclusive_jets()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _BANNER_DONE = True
 
 
 def _pythia(process: str, config: dict, seed: int):
@@ -201,6 +228,7 @@ def chunk(process: str, config: dict, seeds: tuple[int, int], count: int) -> dic
     :data:`JET_FIELDS`, float64; n_particles int64), ``counts`` [count] (constituents kept
     per jet) and the constituents flat, ``c_pt``, ``c_eta``, ``c_phi``, ``c_energy``,
     ``c_charge`` (float32) and ``c_pid`` (int32), ordered by jet then decreasing pT."""
+    quiet_fastjet_banner()
     pythia = _pythia(process, config, seeds[0])
     rng = np.random.default_rng(seeds[1])
     detector = JetDetector(**config["detector"])

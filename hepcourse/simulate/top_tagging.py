@@ -297,6 +297,9 @@ def jets(n: int, signal_fraction: float = 0.5, *, seed=0, n_constituents: int = 
     if not isinstance(cache, (bool, np.bool_)):
         raise TypeError(f"cache={cache!r}: expected True or False")
     _require_generators()
+    from ._pythia_jets import quiet_fastjet_banner
+
+    quiet_fastjet_banner()  # here too: FastJet used later in this process stays quiet
     n_top = round(n * signal_fraction)
     counts = {"top": n_top, "qcd": n - n_top}
     bar = _progress_bar(n, progress)

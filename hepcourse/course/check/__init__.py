@@ -30,7 +30,8 @@ module               keys    chapter
 :mod:`.hepmass`      3.x     the parametrised HEPMASS network
 :mod:`.pid`          4.x     particle identification
 :mod:`.rare`         5.x     a CNN for rare decays on calorimeter images
-:mod:`.gpu`          6.x     GPUs, compilation, resumable training
+:mod:`.jets`         6.x     jets as sets: Pythia top and QCD jets, IRC safety, the tagger's cut
+:mod:`.gpu`          7.x     GPUs, compilation, resumable training
 :mod:`.scoring`      —       :func:`project`, the self-check of the project's validation
 :mod:`.claims`       —       :func:`claim`, the notebooks' science guards
 :mod:`.core`         —       :class:`Feedback`, :func:`value`, :func:`auc`, the registry
@@ -38,7 +39,7 @@ module               keys    chapter
 """
 from __future__ import annotations
 
-from . import fitting, gpu, hepmass, learning, pid, rare  # noqa: F401  (importing registers the checks)
+from . import fitting, gpu, hepmass, jets, learning, pid, rare  # noqa: F401  (importing registers the checks)
 from .claims import claim
 from .core import _EXERCISES, AnswerError, Feedback, auc, exercise, keys, value  # noqa: F401
 from .scoring import project
