@@ -55,6 +55,13 @@ ALLOWED: dict[str, set[str]] = {
                                           # the comparison's efficiency=0.5 (written 50%)
                     "0.7", "1.3",         # augment.zoom's range and Problem 3's energy factor
                     "0.693"},             # ln 2, the loss of a 50% answer
+    "06-jets": {"0.6",              # 2 m_t / p_T = 2 · 172.5 / 600, the opening angle of a top's decay
+                "90%", "1%", "0.05%", "5%", "0.025", "0.1",  # JetDetector's defaults (physics/jet_detector.py)
+                "0.8",              # the anti-kT radius R and the matching ΔR of simulate.jets
+                "172.5", "80.4",    # m_t (Pythia's default) and m_W (PDG)
+                "1.2",              # million jets: the size of the reference sample (arXiv:1902.09914)
+                "30%",              # EFFICIENCY, the working point of the reference table
+                "68%"},             # stats.ONE_SIGMA, the confidence level of every interval
     "07-gpu-ddp": {"68%",  # the confidence level of hepcourse.stats' intervals (ONE_SIGMA)
                    "3%"},  # Γ_X / m_X of the simulator (simulate.resonant_ttbar.X_WIDTH_FRACTION)
     "08-project": {"20,000"},  # project.DATA_EVENTS, the size of the collision data
