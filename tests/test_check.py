@@ -245,3 +245,36 @@ def test_training_state_check():
     assert check.exercise("7.4", {"saved": state})
     assert not check.exercise("7.4", {"saved": {**state, "finished": False}})
     assert not check.exercise("7.4", {"saved": {"best": 1}})  # a checkpoint, not a training state
+
+
+# --- the appendix: steering a beam --------------------------------------------------------
+
+def test_beamline_modes_needed_check():
+    from hepcourse.course.check.beamline import modes_needed_truth
+    from hepcourse.envs import BeamlineEnv
+
+    y, _ = BeamlineEnv().reset(seed=10_000)
+    truth = modes_needed_truth(y.astype(float))
+    assert check.exercise("A.1", {"modes_needed": truth, "y_start": y})
+    assert not check.exercise("A.1", {"modes_needed": 10 if truth < 9 else 1, "y_start": y})
+
+
+def test_beamline_returns_to_go_check():
+    rewards = -np.linspace(1.0, 0.4, 6)
+    g = np.array([sum(0.9**k * r for k, r in enumerate(rewards[t:])) for t in range(6)])
+    assert check.exercise("A.2", {"returns_to_go": g, "rewards": rewards, "gamma": 0.9})
+    undiscounted = check.exercise("A.2", {"returns_to_go": np.cumsum(rewards[::-1])[::-1], "rewards": rewards,
+                                          "gamma": 0.9})
+    assert not undiscounted and "undiscounted" in undiscounted.message
+
+
+def test_beamline_gain_and_reward_trap_checks():
+    assert check.exercise("A.3", {"gain_rates": {0.3: 0.9, 0.5: 0.97, 1.0: 0.88}})
+    assert not check.exercise("A.3", {"gain_rates": {0.3: 0.5, 0.5: 0.7, 1.0: 0.88}})
+    assert "at least three" in check.exercise("A.3", {"gain_rates": {0.5: 0.9}}).message
+    from hepcourse.course.check.beamline import discounted_returns
+
+    truth = discounted_returns()
+    assert truth["dump"] > truth["idle"]  # the trap: dumping the beam pays
+    assert check.exercise("A.4", {"returns": truth})
+    assert not check.exercise("A.4", {"returns": {"dump": truth["dump"] / 2, "idle": truth["idle"]}})

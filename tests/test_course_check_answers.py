@@ -120,6 +120,22 @@ def _reference(key: str) -> dict:
         y, p = _scores(20_000)
         return {"working_points": {r: stats.working_point(y, p, rejection=r) for r in (1e3, 2e3)},
                 "y_all": y, "cnn_all": p}
+    if key == "A.1":
+        from hepcourse.course.check.beamline import modes_needed_truth
+        from hepcourse.envs import BeamlineEnv
+
+        y = BeamlineEnv().reset(seed=10_000)[0].astype(float)
+        return {"modes_needed": modes_needed_truth(y), "y_start": y}
+    if key == "A.2":
+        rewards = -np.linspace(1.0, 0.4, 6)
+        return {"returns_to_go": np.array([sum(0.9**k * r for k, r in enumerate(rewards[t:])) for t in range(6)]),
+                "rewards": rewards, "gamma": 0.9}
+    if key == "A.3":
+        return {"gain_rates": {0.3: 0.9, 0.5: 0.97, 0.7: 0.95, 1.0: 0.88}}
+    if key == "A.4":
+        from hepcourse.course.check.beamline import discounted_returns
+
+        return {"returns": discounted_returns()}
     if key == "6.1":
         m_w = np.random.default_rng(6).normal(80.0, 8.0, 500)
         return {"m_w_mine": m_w + 0.01, "top_jets": SimpleNamespace(m_w=m_w)}

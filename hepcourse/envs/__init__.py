@@ -2,7 +2,10 @@
 ``beam`` extra): :mod:`~hepcourse.envs.beamline` steers an electron beam through a
 transfer line (:class:`~hepcourse.envs.beamline.Machine`,
 :class:`~hepcourse.envs.beamline.BeamlineEnv`) and :mod:`~hepcourse.envs.correction` is
-the classical answer (response matrix, truncated SVD). The optics is
+the classical answer (response matrix, truncated SVD). :mod:`~hepcourse.envs.family`
+draws a changed machine per episode, :mod:`~hepcourse.envs.agents` trains PPO and SAC
+(stable-baselines3) and evaluates any policy, and :mod:`~hepcourse.envs.optimise` is the
+Bayesian-optimisation baseline. The optics is
 :mod:`hepcourse.physics.optics`.
 
 Unlike :mod:`hepcourse.simulate` (a generator per dataset, same schema as the real data),

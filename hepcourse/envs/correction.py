@@ -47,6 +47,22 @@ def svd_inverse(response, *, n_modes: int | None = None) -> tuple[np.ndarray, np
     return inverse, s
 
 
+class SVDPolicy:
+    """The SVD correction as a policy: readings [N] → the action −gain · inverse @ readings
+    in units of ``max_change`` [mrad], scaled down as a whole (keeping its direction) when a
+    change would pass ±max_change. ``gain`` < 1 damps the correction (a classical cure for
+    a response matrix that is wrong by a factor)."""
+
+    def __init__(self, inverse, max_change: float, *, gain: float = 1.0):
+        self.inverse = validate.reals(inverse, "inverse", ndim=2)
+        self.max_change = validate.positive(max_change, "max_change")
+        self.gain = validate.real(gain, "gain", low=0.0, low_open=True)
+
+    def __call__(self, readings) -> np.ndarray:
+        action = -self.gain * (self.inverse @ np.asarray(readings, dtype=float)) / self.max_change
+        return (action / max(1.0, np.abs(action).max())).astype(np.float32)
+
+
 def svd_episode(env: BeamlineEnv, inverse, *, seed=None, max_steps: int = 2) -> dict:
     """One episode corrected with ``inverse`` [K, N]: each step asks for Δkick = −inverse @
     readings, in the environment's units and bounds (a change beyond ±max_change is
@@ -57,13 +73,12 @@ def svd_episode(env: BeamlineEnv, inverse, *, seed=None, max_steps: int = 2) -> 
     ``rms_true``, ``initial_rms`` and ``interactions`` (shots in this episode, the reset's
     one included)."""
     max_steps = validate.count(max_steps, "max_steps")
+    policy = SVDPolicy(inverse, env.max_change)
     readings, info = env.reset(seed=seed)
     initial, steps = info["rms"], 0
     done = info["success"]
     while not done and steps < max_steps:
-        action = -(inverse @ readings) / env.max_change
-        action = (action / max(1.0, np.abs(action).max())).astype(np.float32)
-        readings, _, terminated, truncated, info = env.step(action)
+        readings, _, terminated, truncated, info = env.step(policy(readings))
         steps += 1
         done = terminated or truncated
     return {"steps": steps, "success": info["success"], "lost": info["lost"], "rms": info["rms"],

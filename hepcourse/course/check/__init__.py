@@ -32,6 +32,7 @@ module               keys    chapter
 :mod:`.rare`         5.x     a CNN for rare decays on calorimeter images
 :mod:`.jets`         6.x     jets as sets: Pythia top and QCD jets, IRC safety, the tagger's cut
 :mod:`.gpu`          7.x     GPUs, compilation, resumable training
+:mod:`.beamline`     A.x     the appendix: steering a beam (SVD, returns, damping, reward design)
 :mod:`.scoring`      —       :func:`project`, the self-check of the project's validation
 :mod:`.claims`       —       :func:`claim`, the notebooks' science guards
 :mod:`.core`         —       :class:`Feedback`, :func:`value`, :func:`auc`, the registry
@@ -39,7 +40,7 @@ module               keys    chapter
 """
 from __future__ import annotations
 
-from . import fitting, gpu, hepmass, jets, learning, pid, rare  # noqa: F401  (importing registers the checks)
+from . import beamline, fitting, gpu, hepmass, jets, learning, pid, rare  # noqa: F401  (importing registers the checks)
 from .claims import claim
 from .core import _EXERCISES, AnswerError, Feedback, auc, exercise, keys, value  # noqa: F401
 from .scoring import project
