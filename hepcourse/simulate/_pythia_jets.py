@@ -26,18 +26,6 @@ JET_FIELDS = ("pt", "eta", "phi", "mass", "tau1", "tau2", "tau3", "m_w", "top_pt
 PARTICLE_FIELDS = ("pt", "eta", "phi", "energy", "charge", "pid")
 
 
-def pythia_version() -> str:
-    from importlib.metadata import version
-
-    return version("pythia8mc")
-
-
-def fastjet_version() -> str:
-    from importlib.metadata import version
-
-    return version("fastjet")
-
-
 _BANNER_DONE = False
 
 
@@ -63,20 +51,27 @@ def quiet_fastjet_banner() -> None:
     _BANNER_DONE = True
 
 
-def _pythia(process: str, config: dict, seed: int):
+def make_pythia(settings: list[str], seed: int, what: str):
+    """An initialised, quiet Pythia with ``settings`` (lines for ``readString``) and
+    ``seed``; ``what`` names the sample in the errors."""
     import pythia8mc
 
     pythia = pythia8mc.Pythia("", False)  # no banner
-    low, high = config["pthat"][process]
-    for line in [f"Beams:eCM = {config['sqrt_s']}", f"PhaseSpace:pTHatMin = {low}",
-                 f"PhaseSpace:pTHatMax = {high}", "Random:setSeed = on", f"Random:seed = {seed}",
-                 f"PartonLevel:MPI = {'on' if config['mpi'] else 'off'}", "Next:numberCount = 0",
-                 "Print:quiet = on", *PROCESSES[process]]:
+    for line in ["Random:setSeed = on", f"Random:seed = {seed}", "Next:numberCount = 0",
+                 "Print:quiet = on", *settings]:
         if not pythia.readString(line):
             raise RuntimeError(f"Pythia refused the setting {line!r}")
     if not pythia.init():
-        raise RuntimeError(f"Pythia failed to initialise for {process} with {config}")
+        raise RuntimeError(f"Pythia failed to initialise for {what}")
     return pythia
+
+
+def _pythia(process: str, config: dict, seed: int):
+    low, high = config["pthat"][process]
+    return make_pythia([f"Beams:eCM = {config['sqrt_s']}", f"PhaseSpace:pTHatMin = {low}",
+                        f"PhaseSpace:pTHatMax = {high}",
+                        f"PartonLevel:MPI = {'on' if config['mpi'] else 'off'}", *PROCESSES[process]],
+                       seed, f"{process} with {config}")
 
 
 def _charges(pythia, pid: np.ndarray) -> np.ndarray:
