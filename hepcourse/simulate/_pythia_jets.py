@@ -151,6 +151,25 @@ def _substructure(constituents, radius: float):
     return taus[:, 0], taus[:, 1], taus[:, 2], m_w
 
 
+def constituents_of(index, size, per_event, jets, events, pt):
+    """The constituents of some jets as flat indices into the detector objects, jet by jet
+    and by decreasing pT within a jet.
+
+    index: FastJet's ``constituent_index`` (ragged [E, jets, var], indices within an
+    event); size: constituents of every jet, flat [J]; per_event: detector objects per
+    event [E]; jets: the chosen jets' flat indices [K]; events: their events [K]; pt: the
+    objects' pT [R]. Returns (members [Σ count], count [K], rank of each member in its jet).
+    """
+    flat_index = ak.to_numpy(ak.flatten(index, axis=None))
+    start = np.concatenate([[0], np.cumsum(size)[:-1]])[jets]
+    count = size[jets]
+    jet_row = np.repeat(np.arange(count.size), count)
+    within = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    object_offset = np.concatenate([[0], np.cumsum(per_event)[:-1]])
+    members = flat_index[np.repeat(start, count) + within] + np.repeat(object_offset[events], count)
+    return members[np.lexsort((-pt[members], jet_row))], count, within
+
+
 def _one_batch(pythia, process: str, config: dict, detector: JetDetector, rng):
     """Jets of one batch of events that pass the selection, as a dict of arrays."""
     import fastjet
@@ -197,15 +216,7 @@ def _one_batch(pythia, process: str, config: dict, detector: JetDetector, rng):
     rows = np.flatnonzero(keep)
     if rows.size == 0:
         return None
-    # the kept jets' constituents: flat indices into the detector objects, by decreasing pT
-    flat_index = ak.to_numpy(ak.flatten(index, axis=None))
-    start = np.concatenate([[0], np.cumsum(size)[:-1]])[lead[rows]]
-    count = n_particles[rows]
-    jet_row = np.repeat(np.arange(rows.size), count)
-    within = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    object_offset = np.concatenate([[0], np.cumsum(per_event)[:-1]])
-    members = flat_index[np.repeat(start, count) + within] + np.repeat(object_offset[rows], count)
-    members = members[np.lexsort((-det["pt"][members], jet_row))]
+    members, count, within = constituents_of(index, size, per_event, lead[rows], rows, det["pt"])
     constituents = ak.unflatten(ak.zip({name: det[name][members] for name in PARTICLE_FIELDS}), count)
     tau1, tau2, tau3, m_w = _substructure(constituents, config["radius"])
     kept = within < config["n_constituents"]  # ``within`` is the rank after the sort as well
@@ -227,21 +238,30 @@ def chunk(process: str, config: dict, seeds: tuple[int, int], count: int) -> dic
     pythia = _pythia(process, config, seeds[0])
     rng = np.random.default_rng(seeds[1])
     detector = JetDetector(**config["detector"])
+    return collect(lambda: _one_batch(pythia, process, config, detector, rng), count,
+                   f"{process} jets: {{}} events in a row gave no jet in the selection; check the "
+                   f"pT-hat window and the cuts ({config})")
+
+
+def collect(batch, count: int, empty_message: str) -> dict:
+    """Call ``batch()`` (the selected rows of one batch of events, a dict of arrays, or
+    None) until ``count`` rows are in; their first ``count`` rows, the constituents (``c_*``,
+    ``counts`` of them per row) cast to float32 (``c_pid`` to int32). After 50 batches in a
+    row without a row, a RuntimeError with ``empty_message`` (``{}``: the events tried)."""
     blocks, have, empty = [], 0, 0
     while have < count:
-        block = _one_batch(pythia, process, config, detector, rng)
+        block = batch()
         if block is None:
             empty += 1
             if empty >= 50:
-                raise RuntimeError(f"{process} jets: {50 * BATCH} events in a row gave no jet in "
-                                   f"the selection; check the pT-hat window and the cuts ({config})")
+                raise RuntimeError(empty_message.format(50 * BATCH))
             continue
         empty = 0
         blocks.append(block)
-        have += block["pt"].size
+        have += block["counts"].size
     out = {key: np.concatenate([b[key] for b in blocks]) for key in blocks[0]}
     cut = int(out["counts"][:count].sum())
-    result = {key: out[key][:count] for key in (*JET_FIELDS, "counts")}
+    result = {key: value[:count] for key, value in out.items() if not key.startswith("c_")}
     for name in PARTICLE_FIELDS:
         dtype = np.int32 if name == "pid" else np.float32
         result["c_" + name] = out["c_" + name][:cut].astype(dtype)
