@@ -1,6 +1,6 @@
 """The machinery shared by the Pythia 8 + FastJet generators (:mod:`.top_tagging`,
-:mod:`.dijets`): chunks of one process with seeds drawn from (seed, process, chunk), worker
-processes, the on-disk cache keyed by the whole configuration and the generator versions,
+:mod:`.dijet_resonance`): chunks of one process with seeds drawn from (seed, process,
+chunk), worker processes, the on-disk cache keyed by the whole configuration and the generator versions,
 atomic writes, the progress bar and the notices.
 
 A generator describes itself with a :class:`Generated` (its name, the processes and their
@@ -52,8 +52,8 @@ def fastjet_version() -> str:
 class Generated:
     """What :func:`generate` needs to know of one generator.
 
-    name: the cache folder's prefix and the notices' word (e.g. "top-tagging", "jets").
-    codes: {process: int}, the process's number in the seeds (the order is the order of
+    name: the cache folder's prefix (e.g. "top-tagging"). notice_name: the notices' first
+    word (e.g. "jets"). codes: {process: int}, the process's number in the seeds (the order is the order of
     the chunks). chunk: rows per chunk. make: ``make(process, config, seeds, count)`` →
     a chunk (a module-level function, so that worker processes can receive it).
     unit, desc: the progress bar's unit and label. logger: where the notices go (the
