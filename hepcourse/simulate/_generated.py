@@ -85,11 +85,59 @@ def require_generators(what: str) -> None:
                           f"them with {INSTALL}") from None
 
 
-def workers_argument(workers) -> int:
-    """The number of worker processes: one per core available to this process by default."""
+def sample_arguments(n, signal_fraction, seed, unit: str) -> tuple[int, float, int]:
+    """The checked (n, signal_fraction, seed) of a generator (``unit``: "jets", "events")."""
+    return (validate.count(n, "n", what=f"a whole number of {unit}"),
+            validate.probability(signal_fraction, "signal_fraction"), validate.seed_int(seed))
+
+
+def run_arguments(workers, cache, what: str) -> int:
+    """The number of worker processes (one per core available to this process by
+    default), after checking ``cache`` and that Pythia and FastJet are installed (and
+    silencing FastJet's banner in this process)."""
     if workers is None:
         workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return validate.count(workers, "workers", what="a number of worker processes")
+    workers = validate.count(workers, "workers", what="a number of worker processes")
+    if not isinstance(cache, (bool, np.bool_)):
+        raise TypeError(f"cache={cache!r}: expected True or False")
+    require_generators(what)
+    from ._pythia_jets import quiet_fastjet_banner
+
+    quiet_fastjet_banner()  # here too: FastJet used later in this process stays quiet
+    return workers
+
+
+def shared_options(o: dict, n_constituents, detector) -> dict:
+    """The checked options every jet generator has: ``mpi`` (from the options ``o``),
+    ``radius``, ``eta_max``, ``n_constituents`` and the detector's numbers (default: a
+    :class:`~hepcourse.physics.jet_detector.JetDetector` with its defaults)."""
+    from ..physics.jet_detector import JetDetector
+
+    if not isinstance(o["mpi"], (bool, np.bool_)):
+        raise TypeError(f"mpi={o['mpi']!r}: expected True or False")
+    if detector is None:
+        detector = JetDetector()
+    if not isinstance(detector, JetDetector):
+        raise TypeError(f"detector={detector!r}: expected a hepcourse.physics.jet_detector.JetDetector")
+    return {"eta_max": validate.positive(o["eta_max"], "eta_max"),
+            "radius": validate.real(o["radius"], "radius", low=0.05, high=1.5), "mpi": bool(o["mpi"]),
+            "n_constituents": validate.count(n_constituents, "n_constituents", what="a number of constituents"),
+            "detector": detector.config()}
+
+
+def jet_record(fields: dict, constituents):
+    """Jets as an awkward record: ``fields`` (numpy arrays [n]: eta, phi, tau1..3 and
+    more) with tau21 = τ2/τ1 and tau32 = τ3/τ2 added, and ``constituents`` (ragged
+    [n, var], eta and phi) with deta and dphi to the jet axis added."""
+    import awkward as ak
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fields["tau21"] = fields["tau2"] / fields["tau1"]
+        fields["tau32"] = fields["tau3"] / fields["tau2"]
+    deta = constituents.eta - fields["eta"]
+    dphi = (constituents.phi - fields["phi"] + np.pi) % (2 * np.pi) - np.pi
+    constituents = ak.with_field(ak.with_field(constituents, deta, "deta"), dphi, "dphi")
+    return ak.zip({**fields, "constituents": constituents}, depth_limit=1)
 
 
 def window(value, name: str, low: float = 0.0) -> tuple[float, float]:

@@ -8,17 +8,15 @@ from __future__ import annotations
 import awkward as ak
 import numpy as np
 
-from ..physics.jet_detector import JetDetector, reconstruct
+from ..physics.jet_detector import JetDetector
 from ._pythia_jets import (
-    BATCH,
     PARTICLE_FIELDS,
-    _charges,
-    _record,
     _substructure,
     collect,
     constituents_of,
     make_pythia,
     quiet_fastjet_banner,
+    reconstructed_batch,
 )
 
 JET_PT_MIN = 20.0  # GeV: the jets FastJet hands back (the two leading ones are far above)
@@ -48,19 +46,8 @@ def _mass(e, x, y, z):
 
 def _one_batch(pythia, config: dict, detector: JetDetector, rng):
     """The events of one batch that pass the selection, as a dict of arrays (or None)."""
-    import fastjet
-
-    rec = _record(pythia.nextBatch(BATCH).prt)
-    final = np.flatnonzero(rec["status"] > 0)
-    pid = rec["id"][final].astype(np.int64)
+    rec, det, per_event, sequence = reconstructed_batch(pythia, detector, config["radius"], rng)
     n_events = rec["counts"].size
-    det = reconstruct(detector, rec["event"][final], rec["px"][final], rec["py"][final],
-                      rec["pz"][final], rec["e"][final], _charges(pythia, pid), pid, rng)
-    per_event = np.bincount(det["event"], minlength=n_events)
-    objects = ak.unflatten(ak.zip({"px": det["px"], "py": det["py"], "pz": det["pz"],
-                                   "E": det["energy"]}), per_event)
-    sequence = fastjet.ClusterSequence(objects, fastjet.JetDefinition(fastjet.antikt_algorithm,
-                                                                      config["radius"]))
     jets = sequence.inclusive_jets(JET_PT_MIN)
     index = sequence.constituent_index(JET_PT_MIN)
     n_jets = ak.to_numpy(ak.num(jets))

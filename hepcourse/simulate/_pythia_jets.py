@@ -170,21 +170,29 @@ def constituents_of(index, size, per_event, jets, events, pt):
     return members[np.lexsort((-pt[members], jet_row))], count, within
 
 
-def _one_batch(pythia, process: str, config: dict, detector: JetDetector, rng):
-    """Jets of one batch of events that pass the selection, as a dict of arrays."""
+def reconstructed_batch(pythia, detector: JetDetector, radius: float, rng):
+    """One batch of :data:`BATCH` Pythia events through the detector and anti-kT with
+    ``radius``. Returns (rec, det, per_event, sequence): the flat event records of
+    :func:`_record`, the detector objects of :func:`~hepcourse.physics.jet_detector.
+    reconstruct`, the objects per event [E] and FastJet's ClusterSequence over them."""
     import fastjet
 
     rec = _record(pythia.nextBatch(BATCH).prt)
     final = np.flatnonzero(rec["status"] > 0)
     pid = rec["id"][final].astype(np.int64)
-    n_events = rec["counts"].size
     det = reconstruct(detector, rec["event"][final], rec["px"][final], rec["py"][final],
                       rec["pz"][final], rec["e"][final], _charges(pythia, pid), pid, rng)
-    per_event = np.bincount(det["event"], minlength=n_events)
+    per_event = np.bincount(det["event"], minlength=rec["counts"].size)
     objects = ak.unflatten(ak.zip({"px": det["px"], "py": det["py"], "pz": det["pz"],
                                    "E": det["energy"]}), per_event)
-    sequence = fastjet.ClusterSequence(objects, fastjet.JetDefinition(fastjet.antikt_algorithm,
-                                                                      config["radius"]))
+    sequence = fastjet.ClusterSequence(objects, fastjet.JetDefinition(fastjet.antikt_algorithm, radius))
+    return rec, det, per_event, sequence
+
+
+def _one_batch(pythia, process: str, config: dict, detector: JetDetector, rng):
+    """Jets of one batch of events that pass the selection, as a dict of arrays."""
+    rec, det, per_event, sequence = reconstructed_batch(pythia, detector, config["radius"], rng)
+    n_events = rec["counts"].size
     low, high = config["pt_range"]
     jets = sequence.inclusive_jets(0.5 * low)
     index = sequence.constituent_index(0.5 * low)

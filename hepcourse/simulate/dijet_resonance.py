@@ -117,18 +117,9 @@ def _options(options: dict, n_constituents, detector) -> dict:
     mass = validate.real(o["resonance_mass"], "resonance_mass", low=200.0)
     if mass >= sqrt_s:
         raise ValueError(f"resonance_mass={mass:g}: must lie below √s = {sqrt_s:g} GeV")
-    if not isinstance(o["mpi"], (bool, np.bool_)):
-        raise TypeError(f"mpi={o['mpi']!r}: expected True or False")
-    if detector is None:
-        detector = JetDetector()
-    if not isinstance(detector, JetDetector):
-        raise TypeError(f"detector={detector!r}: expected a hepcourse.physics.jet_detector.JetDetector")
     return {"sqrt_s": sqrt_s, "pthat": pthat, "resonance_mass": mass,
             "trigger_pt": validate.real(o["trigger_pt"], "trigger_pt", low=0.0),
-            "eta_max": validate.positive(o["eta_max"], "eta_max"),
-            "radius": validate.real(o["radius"], "radius", low=0.05, high=1.5), "mpi": bool(o["mpi"]),
-            "n_constituents": validate.count(n_constituents, "n_constituents", what="a number of constituents"),
-            "detector": detector.config()}
+            **_generated.shared_options(o, n_constituents, detector)}
 
 
 def _key(config: dict, seed: int) -> dict:
@@ -140,14 +131,7 @@ def _key(config: dict, seed: int) -> dict:
 def _jet(flat: dict, suffix: str, constituents, order) -> ak.Array:
     from ._pythia_dijets import JET_FIELDS
 
-    fields = {k: flat[k + suffix][order] for k in JET_FIELDS}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fields["tau21"] = fields["tau2"] / fields["tau1"]
-        fields["tau32"] = fields["tau3"] / fields["tau2"]
-    deta = constituents.eta - fields["eta"]
-    dphi = (constituents.phi - fields["phi"] + np.pi) % (2 * np.pi) - np.pi
-    constituents = ak.with_field(ak.with_field(constituents, deta, "deta"), dphi, "dphi")
-    return ak.zip({**fields, "constituents": constituents}, depth_limit=1)
+    return _generated.jet_record({k: flat[k + suffix][order] for k in JET_FIELDS}, constituents)
 
 
 def _assemble(done: dict, counts: dict, seed: int) -> ak.Array:
@@ -191,17 +175,9 @@ def dijets(n: int, signal_fraction: float = 0.01, *, seed=0, n_constituents: int
     ECAL, 130 HCAL cells), ``deta``, ``dphi`` (to the jet axis). Raises ImportError naming
     what to install when pythia8mc or fastjet is missing.
     """
-    n = validate.count(n, "n", what="a whole number of events")
-    signal_fraction = validate.probability(signal_fraction, "signal_fraction")
-    seed = validate.seed_int(seed)
+    n, signal_fraction, seed = _generated.sample_arguments(n, signal_fraction, seed, "events")
     config = _options(options, n_constituents, detector)
-    workers = _generated.workers_argument(workers)
-    if not isinstance(cache, (bool, np.bool_)):
-        raise TypeError(f"cache={cache!r}: expected True or False")
-    _generated.require_generators("dijets")
-    from ._pythia_jets import quiet_fastjet_banner
-
-    quiet_fastjet_banner()  # FastJet used later in this process stays quiet
+    workers = _generated.run_arguments(workers, cache, "dijets")
     n_signal = round(n * signal_fraction)
     counts = {"signal": n_signal, "qcd": n - n_signal}
     done = _generated.generate(_GENERATOR, config, seed, counts, _key(config, seed), workers,

@@ -103,18 +103,11 @@ def _options(options: dict, n_constituents, detector) -> dict:
     sqrt_s = validate.real(o["sqrt_s"], "sqrt_s", low=100.0)
     if max(high for _, high in pthat.values()) > sqrt_s / 2:
         raise ValueError(f"pthat={pthat}: the pT-hat window must stay below √s/2 = {sqrt_s / 2:g} GeV")
-    if not isinstance(o["mpi"], (bool, np.bool_)):
-        raise TypeError(f"mpi={o['mpi']!r}: expected True or False")
-    if detector is None:
-        detector = JetDetector()
-    if not isinstance(detector, JetDetector):
-        raise TypeError(f"detector={detector!r}: expected a hepcourse.physics.jet_detector.JetDetector")
-    return {"sqrt_s": sqrt_s, "pthat": pthat, "pt_range": _generated.window(o["pt_range"], "pt_range"),
-            "eta_max": validate.positive(o["eta_max"], "eta_max"),
-            "radius": validate.real(o["radius"], "radius", low=0.05, high=1.5),
-            "match_dr": validate.positive(o["match_dr"], "match_dr"), "mpi": bool(o["mpi"]),
-            "n_constituents": validate.count(n_constituents, "n_constituents", what="a number of constituents"),
-            "detector": detector.config()}
+    shared = _generated.shared_options(o, n_constituents, detector)
+    config = {"sqrt_s": sqrt_s, "pthat": pthat, "pt_range": _generated.window(o["pt_range"], "pt_range"),
+              "eta_max": shared["eta_max"], "radius": shared["radius"],
+              "match_dr": validate.positive(o["match_dr"], "match_dr")}
+    return {**config, **shared}  # the order of the first cache key (it is hashed sorted anyway)
 
 
 def _key(config: dict, seed: int) -> dict:
@@ -133,13 +126,7 @@ def _assemble(done: dict, counts: dict, seed: int) -> ak.Array:
     constituents = ak.unflatten(ak.zip({k: flat["c_" + k] for k in PARTICLE_FIELDS}), flat["counts"])[order]
     fields = {k: flat[k][order] for k in JET_FIELDS}
     fields["label"] = label[order]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fields["tau21"] = fields["tau2"] / fields["tau1"]
-        fields["tau32"] = fields["tau3"] / fields["tau2"]
-    deta = constituents.eta - fields["eta"]
-    dphi = (constituents.phi - fields["phi"] + np.pi) % (2 * np.pi) - np.pi
-    constituents = ak.with_field(ak.with_field(constituents, deta, "deta"), dphi, "dphi")
-    return ak.zip({**fields, "constituents": constituents}, depth_limit=1)
+    return _generated.jet_record(fields, constituents)
 
 
 def jets(n: int, signal_fraction: float = 0.5, *, seed=0, n_constituents: int = N_CONSTITUENTS,
@@ -168,17 +155,9 @@ def jets(n: int, signal_fraction: float = 0.5, *, seed=0, n_constituents: int = 
     cells), ``deta``, ``dphi`` (to the jet axis). Raises ImportError naming what to
     install when pythia8mc or fastjet is missing.
     """
-    n = validate.count(n, "n", what="a whole number of jets")
-    signal_fraction = validate.probability(signal_fraction, "signal_fraction")
-    seed = validate.seed_int(seed)
+    n, signal_fraction, seed = _generated.sample_arguments(n, signal_fraction, seed, "jets")
     config = _options(options, n_constituents, detector)
-    workers = _generated.workers_argument(workers)
-    if not isinstance(cache, (bool, np.bool_)):
-        raise TypeError(f"cache={cache!r}: expected True or False")
-    _generated.require_generators("jets")
-    from ._pythia_jets import quiet_fastjet_banner
-
-    quiet_fastjet_banner()  # here too: FastJet used later in this process stays quiet
+    workers = _generated.run_arguments(workers, cache, "jets")
     n_top = round(n * signal_fraction)
     counts = {"top": n_top, "qcd": n - n_top}
     done = _generated.generate(_GENERATOR, config, seed, counts, _key(config, seed), workers,
