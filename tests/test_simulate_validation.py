@@ -20,6 +20,7 @@ SIMULATORS = {
     "images": lambda n, **kw: simulate.images(n, size=8, **kw),
     "dimuon_search": lambda n, **kw: simulate.dimuon_search(n, **kw),
     "jets": lambda n, **kw: simulate.jets(n, workers=1, progress=False, **kw),  # Pythia 8: small n
+    "dijets": lambda n, **kw: simulate.dijets(n, workers=1, progress=False, **kw),  # Pythia 8: small n
 }
 BAD_COUNTS = [(True, TypeError), (float("nan"), ValueError), ([4], TypeError), (-5, ValueError),
               (0, ValueError), (2.5, ValueError), ("10", TypeError), (None, TypeError)]
@@ -60,7 +61,7 @@ def test_a_generator_seed_gives_the_same_events_as_the_same_generator_state(name
     assert digest(a) == digest(b)
 
 
-@pytest.mark.parametrize("name", ["zmumu", "hepmass", "images", "dimuon_search", "jets"])
+@pytest.mark.parametrize("name", ["zmumu", "hepmass", "images", "dimuon_search", "jets", "dijets"])
 @pytest.mark.parametrize("value, error", [(1.5, ValueError), (-0.1, ValueError), (float("nan"), ValueError),
                                           (float("inf"), ValueError), ("half", TypeError), (True, TypeError)])
 def test_fractions_lie_in_zero_one(name, value, error):

@@ -15,9 +15,12 @@ function               module                                stands in for
 ``dimuon_search(n)``   :mod:`~hepcourse.simulate.dimuon`     the project's collisions
 ``jets(n)``            :mod:`~hepcourse.simulate.top_tagging`  the top-tagging reference
                                                              sample (Pythia 8 + FastJet)
+``dijets(n)``          :mod:`~hepcourse.simulate.dijet_resonance`  the LHC Olympics 2020
+                                                             R&D dijets (Pythia 8 + FastJet)
 =====================  ====================================  ============================
 """
 from .calorimeter import images
+from .dijet_resonance import dijets
 from .dimuon import dimuon_search
 from .drell_yan import zmumu
 from .higgs_4l import hzz
@@ -25,4 +28,4 @@ from .resonant_ttbar import hepmass
 from .top_tagging import jets
 from .tracks import pid
 
-__all__ = ["dimuon_search", "hepmass", "hzz", "images", "jets", "pid", "zmumu"]
+__all__ = ["dijets", "dimuon_search", "hepmass", "hzz", "images", "jets", "pid", "zmumu"]

@@ -26,18 +26,6 @@ JET_FIELDS = ("pt", "eta", "phi", "mass", "tau1", "tau2", "tau3", "m_w", "top_pt
 PARTICLE_FIELDS = ("pt", "eta", "phi", "energy", "charge", "pid")
 
 
-def pythia_version() -> str:
-    from importlib.metadata import version
-
-    return version("pythia8mc")
-
-
-def fastjet_version() -> str:
-    from importlib.metadata import version
-
-    return version("fastjet")
-
-
 _BANNER_DONE = False
 
 
@@ -63,20 +51,27 @@ def quiet_fastjet_banner() -> None:
     _BANNER_DONE = True
 
 
-def _pythia(process: str, config: dict, seed: int):
+def make_pythia(settings: list[str], seed: int, what: str):
+    """An initialised, quiet Pythia with ``settings`` (lines for ``readString``) and
+    ``seed``; ``what`` names the sample in the errors."""
     import pythia8mc
 
     pythia = pythia8mc.Pythia("", False)  # no banner
-    low, high = config["pthat"][process]
-    for line in [f"Beams:eCM = {config['sqrt_s']}", f"PhaseSpace:pTHatMin = {low}",
-                 f"PhaseSpace:pTHatMax = {high}", "Random:setSeed = on", f"Random:seed = {seed}",
-                 f"PartonLevel:MPI = {'on' if config['mpi'] else 'off'}", "Next:numberCount = 0",
-                 "Print:quiet = on", *PROCESSES[process]]:
+    for line in ["Random:setSeed = on", f"Random:seed = {seed}", "Next:numberCount = 0",
+                 "Print:quiet = on", *settings]:
         if not pythia.readString(line):
             raise RuntimeError(f"Pythia refused the setting {line!r}")
     if not pythia.init():
-        raise RuntimeError(f"Pythia failed to initialise for {process} with {config}")
+        raise RuntimeError(f"Pythia failed to initialise for {what}")
     return pythia
+
+
+def _pythia(process: str, config: dict, seed: int):
+    low, high = config["pthat"][process]
+    return make_pythia([f"Beams:eCM = {config['sqrt_s']}", f"PhaseSpace:pTHatMin = {low}",
+                        f"PhaseSpace:pTHatMax = {high}",
+                        f"PartonLevel:MPI = {'on' if config['mpi'] else 'off'}", *PROCESSES[process]],
+                       seed, f"{process} with {config}")
 
 
 def _charges(pythia, pid: np.ndarray) -> np.ndarray:
@@ -156,21 +151,48 @@ def _substructure(constituents, radius: float):
     return taus[:, 0], taus[:, 1], taus[:, 2], m_w
 
 
-def _one_batch(pythia, process: str, config: dict, detector: JetDetector, rng):
-    """Jets of one batch of events that pass the selection, as a dict of arrays."""
+def constituents_of(index, size, per_event, jets, events, pt):
+    """The constituents of some jets as flat indices into the detector objects, jet by jet
+    and by decreasing pT within a jet.
+
+    index: FastJet's ``constituent_index`` (ragged [E, jets, var], indices within an
+    event); size: constituents of every jet, flat [J]; per_event: detector objects per
+    event [E]; jets: the chosen jets' flat indices [K]; events: their events [K]; pt: the
+    objects' pT [R]. Returns (members [Σ count], count [K], rank of each member in its jet).
+    """
+    flat_index = ak.to_numpy(ak.flatten(index, axis=None))
+    start = np.concatenate([[0], np.cumsum(size)[:-1]])[jets]
+    count = size[jets]
+    jet_row = np.repeat(np.arange(count.size), count)
+    within = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    object_offset = np.concatenate([[0], np.cumsum(per_event)[:-1]])
+    members = flat_index[np.repeat(start, count) + within] + np.repeat(object_offset[events], count)
+    return members[np.lexsort((-pt[members], jet_row))], count, within
+
+
+def reconstructed_batch(pythia, detector: JetDetector, radius: float, rng):
+    """One batch of :data:`BATCH` Pythia events through the detector and anti-kT with
+    ``radius``. Returns (rec, det, per_event, sequence): the flat event records of
+    :func:`_record`, the detector objects of :func:`~hepcourse.physics.jet_detector.
+    reconstruct`, the objects per event [E] and FastJet's ClusterSequence over them."""
     import fastjet
 
     rec = _record(pythia.nextBatch(BATCH).prt)
     final = np.flatnonzero(rec["status"] > 0)
     pid = rec["id"][final].astype(np.int64)
-    n_events = rec["counts"].size
     det = reconstruct(detector, rec["event"][final], rec["px"][final], rec["py"][final],
                       rec["pz"][final], rec["e"][final], _charges(pythia, pid), pid, rng)
-    per_event = np.bincount(det["event"], minlength=n_events)
+    per_event = np.bincount(det["event"], minlength=rec["counts"].size)
     objects = ak.unflatten(ak.zip({"px": det["px"], "py": det["py"], "pz": det["pz"],
                                    "E": det["energy"]}), per_event)
-    sequence = fastjet.ClusterSequence(objects, fastjet.JetDefinition(fastjet.antikt_algorithm,
-                                                                      config["radius"]))
+    sequence = fastjet.ClusterSequence(objects, fastjet.JetDefinition(fastjet.antikt_algorithm, radius))
+    return rec, det, per_event, sequence
+
+
+def _one_batch(pythia, process: str, config: dict, detector: JetDetector, rng):
+    """Jets of one batch of events that pass the selection, as a dict of arrays."""
+    rec, det, per_event, sequence = reconstructed_batch(pythia, detector, config["radius"], rng)
+    n_events = rec["counts"].size
     low, high = config["pt_range"]
     jets = sequence.inclusive_jets(0.5 * low)
     index = sequence.constituent_index(0.5 * low)
@@ -202,15 +224,7 @@ def _one_batch(pythia, process: str, config: dict, detector: JetDetector, rng):
     rows = np.flatnonzero(keep)
     if rows.size == 0:
         return None
-    # the kept jets' constituents: flat indices into the detector objects, by decreasing pT
-    flat_index = ak.to_numpy(ak.flatten(index, axis=None))
-    start = np.concatenate([[0], np.cumsum(size)[:-1]])[lead[rows]]
-    count = n_particles[rows]
-    jet_row = np.repeat(np.arange(rows.size), count)
-    within = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    object_offset = np.concatenate([[0], np.cumsum(per_event)[:-1]])
-    members = flat_index[np.repeat(start, count) + within] + np.repeat(object_offset[rows], count)
-    members = members[np.lexsort((-det["pt"][members], jet_row))]
+    members, count, within = constituents_of(index, size, per_event, lead[rows], rows, det["pt"])
     constituents = ak.unflatten(ak.zip({name: det[name][members] for name in PARTICLE_FIELDS}), count)
     tau1, tau2, tau3, m_w = _substructure(constituents, config["radius"])
     kept = within < config["n_constituents"]  # ``within`` is the rank after the sort as well
@@ -232,21 +246,30 @@ def chunk(process: str, config: dict, seeds: tuple[int, int], count: int) -> dic
     pythia = _pythia(process, config, seeds[0])
     rng = np.random.default_rng(seeds[1])
     detector = JetDetector(**config["detector"])
+    return collect(lambda: _one_batch(pythia, process, config, detector, rng), count,
+                   f"{process} jets: {{}} events in a row gave no jet in the selection; check the "
+                   f"pT-hat window and the cuts ({config})")
+
+
+def collect(batch, count: int, empty_message: str) -> dict:
+    """Call ``batch()`` (the selected rows of one batch of events, a dict of arrays, or
+    None) until ``count`` rows are in; their first ``count`` rows, the constituents (``c_*``,
+    ``counts`` of them per row) cast to float32 (``c_pid`` to int32). After 50 batches in a
+    row without a row, a RuntimeError with ``empty_message`` (``{}``: the events tried)."""
     blocks, have, empty = [], 0, 0
     while have < count:
-        block = _one_batch(pythia, process, config, detector, rng)
+        block = batch()
         if block is None:
             empty += 1
             if empty >= 50:
-                raise RuntimeError(f"{process} jets: {50 * BATCH} events in a row gave no jet in "
-                                   f"the selection; check the pT-hat window and the cuts ({config})")
+                raise RuntimeError(empty_message.format(50 * BATCH))
             continue
         empty = 0
         blocks.append(block)
-        have += block["pt"].size
+        have += block["counts"].size
     out = {key: np.concatenate([b[key] for b in blocks]) for key in blocks[0]}
     cut = int(out["counts"][:count].sum())
-    result = {key: out[key][:count] for key in (*JET_FIELDS, "counts")}
+    result = {key: value[:count] for key, value in out.items() if not key.startswith("c_")}
     for name in PARTICLE_FIELDS:
         dtype = np.int32 if name == "pid" else np.float32
         result["c_" + name] = out["c_" + name][:cut].astype(dtype)

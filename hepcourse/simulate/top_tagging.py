@@ -39,22 +39,14 @@ events do), so a cold smoke sample takes tens of seconds on two cores, a warm on
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import sys
-import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 
 import awkward as ak
 import numpy as np
 
-from .. import config as hconfig
 from .. import validate
-from ..files import atomic_write, remove_orphans
 from ..physics.jet_detector import PID_ECAL, PID_HCAL, JetDetector
+from . import _generated
 
 __all__ = ["CHUNK", "DEFAULTS", "FEATURES", "N_CONSTITUENTS", "generated_chunks", "jets", "to_padded"]
 
@@ -64,7 +56,6 @@ N_CONSTITUENTS = 200  # the reference sample's
 CHUNK = 250  # jets per chunk: one Pythia initialisation (≈0.4 s) per ≈5 s of generation
 FORMAT_VERSION = 1
 PROCESS_CODE = {"top": 1, "qcd": 0}
-INSTALL = "pip install 'hepcourse[jets]' (that is: pip install 'pythia8mc>=8.315,<8.318' 'fastjet>=3.4')"
 
 #: The physics options of :func:`jets` and their defaults.
 DEFAULTS = {
@@ -83,29 +74,21 @@ FEATURES = ("deta", "dphi", "log_pt", "log_energy", "log_pt_rel", "log_energy_re
 #: Further features :func:`to_padded` can give: particle-flow identity flags (0/1).
 PID_FEATURES = ("is_electron", "is_muon", "is_charged_hadron", "is_photon", "is_neutral_hadron")
 
-_GENERATED = {"top": 0, "qcd": 0}  # chunks made by Pythia in this process (not read from the cache)
+
+def _make_chunk(process, config, seeds, count):
+    from ._pythia_jets import chunk
+
+    return chunk(process, config, seeds, count)
+
+
+_GENERATOR = _generated.Generated(name="top-tagging", notice_name="jets", codes=PROCESS_CODE, chunk=CHUNK,
+                                  make=_make_chunk, unit="jet", desc="jets (Pythia 8 + FastJet)", logger=log)
 
 
 def generated_chunks() -> dict[str, int]:
     """How many chunks of each process this Python process had Pythia generate (read from
     the cache they do not count): evidence of a cache hit that needs no timing."""
-    return dict(_GENERATED)
-
-
-def _require_generators():
-    try:
-        import fastjet  # noqa: F401
-        import pythia8mc  # noqa: F401
-    except ImportError as err:
-        raise ImportError(f"hepcourse.simulate.jets needs Pythia 8 and FastJet ({err}); install "
-                          f"them with {INSTALL}") from None
-
-
-def _window(value, name: str, low: float = 0.0) -> tuple[float, float]:
-    pair = validate.reals(value, name, low=low, ndim=1)
-    if pair.shape != (2,) or not pair[0] < pair[1]:
-        raise ValueError(f"{name}={value!r}: give (low, high) with low < high")
-    return float(pair[0]), float(pair[1])
+    return dict(_GENERATOR.generated)
 
 
 def _options(options: dict, n_constituents, detector) -> dict:
@@ -116,149 +99,34 @@ def _options(options: dict, n_constituents, detector) -> dict:
     if not isinstance(pthat, dict):
         pthat = {"top": pthat, "qcd": pthat}
     validate.options(pthat, PROCESS_CODE, "simulate.jets pthat")
-    pthat = {p: _window(pthat.get(p, DEFAULTS["pthat"][p]), f"pthat[{p!r}]") for p in PROCESS_CODE}
+    pthat = {p: _generated.window(pthat.get(p, DEFAULTS["pthat"][p]), f"pthat[{p!r}]") for p in PROCESS_CODE}
     sqrt_s = validate.real(o["sqrt_s"], "sqrt_s", low=100.0)
     if max(high for _, high in pthat.values()) > sqrt_s / 2:
         raise ValueError(f"pthat={pthat}: the pT-hat window must stay below √s/2 = {sqrt_s / 2:g} GeV")
-    if not isinstance(o["mpi"], (bool, np.bool_)):
-        raise TypeError(f"mpi={o['mpi']!r}: expected True or False")
-    if detector is None:
-        detector = JetDetector()
-    if not isinstance(detector, JetDetector):
-        raise TypeError(f"detector={detector!r}: expected a hepcourse.physics.jet_detector.JetDetector")
-    return {"sqrt_s": sqrt_s, "pthat": pthat, "pt_range": _window(o["pt_range"], "pt_range"),
-            "eta_max": validate.positive(o["eta_max"], "eta_max"),
-            "radius": validate.real(o["radius"], "radius", low=0.05, high=1.5),
-            "match_dr": validate.positive(o["match_dr"], "match_dr"), "mpi": bool(o["mpi"]),
-            "n_constituents": validate.count(n_constituents, "n_constituents", what="a number of constituents"),
-            "detector": detector.config()}
+    shared = _generated.shared_options(o, n_constituents, detector)
+    config = {"sqrt_s": sqrt_s, "pthat": pthat, "pt_range": _generated.window(o["pt_range"], "pt_range"),
+              "eta_max": shared["eta_max"], "radius": shared["radius"],
+              "match_dr": validate.positive(o["match_dr"], "match_dr")}
+    return {**config, **shared}  # the order of the first cache key (it is hashed sorted anyway)
 
 
-def _folder(config: dict, seed: int):
-    from ..data import cache_dir
-    from ._pythia_jets import BATCH, fastjet_version, pythia_version
+def _key(config: dict, seed: int) -> dict:
+    """What names the cache folder (unchanged since the first version of the cache)."""
+    from ._pythia_jets import BATCH
 
-    key = json.dumps({"config": config, "seed": seed, "chunk": CHUNK, "batch": BATCH,
-                      "format": FORMAT_VERSION, "pythia8mc": pythia_version(),
-                      "fastjet": fastjet_version()}, sort_keys=True)
-    return cache_dir() / "simulated" / f"top-tagging-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+    return {"config": config, "seed": seed, "chunk": CHUNK, "batch": BATCH, "format": FORMAT_VERSION}
 
 
-def _seeds(seed: int, process: str, index: int) -> tuple[int, int]:
-    """(Pythia seed in 1..900 000 000, detector seed) of chunk ``index`` of ``process``."""
-    state = np.random.SeedSequence([seed, PROCESS_CODE[process], index]).generate_state(2, np.uint64)
-    return int(state[0] % 900_000_000) + 1, int(state[1])
-
-
-def _prefix(chunk: dict, count: int) -> dict:
-    cut = int(chunk["counts"][:count].sum())
-    return {k: (v[:cut] if k.startswith("c_") else v[:count]) for k, v in chunk.items() if k != "count"}
-
-
-def _read(path, count: int):
-    """The first ``count`` jets of a cached chunk, or None (absent, too short, unreadable)."""
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path) as stored:
-            chunk = {k: stored[k] for k in stored.files}
-    except (OSError, ValueError, KeyError) as err:
-        log.warning("unreadable cached chunk %s (%s): generating it again", path, err)
-        return None
-    return _prefix(chunk, count) if int(chunk["count"]) >= count else None
-
-
-def _write(path, chunk: dict, count: int) -> None:
-    remove_orphans(path)  # temporary files of a killed earlier run
-    with atomic_write(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, count=np.int64(count), **chunk)
-
-
-def _progress_bar(total: int, enabled: bool):
-    if not (enabled and hconfig.progress()):
-        return None
-    try:
-        import ipywidgets  # noqa: F401
-        from tqdm.auto import tqdm
-    except ImportError:
-        from tqdm import tqdm
-    return tqdm(total=total, unit="jet", desc="jets (Pythia 8 + FastJet)", leave=True, dynamic_ncols=True)
-
-
-def _context():
-    """Worker processes are forked on Linux (no re-import of the caller's script, which
-    ``spawn`` would need guarded by ``if __name__ == "__main__"``) and spawned elsewhere
-    (macOS and Windows cannot fork safely: there scripts need that guard)."""
-    return get_context("fork" if sys.platform.startswith("linux") else "spawn")
-
-
-def _chunks(config: dict, seed: int, counts: dict, workers: int, cache: bool, bar) -> dict:
-    """Every chunk's arrays, {(process, index): dict}, from the cache or generated."""
-    from ._pythia_jets import chunk as make_chunk
-
-    folder = _folder(config, seed)
-    jobs = [(p, i, min(CHUNK, counts[p] - i * CHUNK)) for p in ("top", "qcd")
-            for i in range(-(-counts[p] // CHUNK))]
-    done, missing = {}, []
-    for process, index, count in jobs:
-        path = folder / f"{process}-{index:05d}.npz"
-        found = _read(path, count) if cache else None
-        if found is None:
-            missing.append((process, index, count, path))
-        else:
-            done[process, index] = found
-            if bar is not None:
-                bar.update(count)
-    from ..data.console import notice
-
-    began = time.perf_counter()
-    if missing:
-        notice(log, "jets: generating %d of %d chunks (up to %d jets each) with Pythia 8 in %d process(es)%s",
-               len(missing), len(jobs), CHUNK, min(workers, len(missing)),
-               f", caching them in {folder}" if cache else " (cache off)")
-
-    def finished(process, index, count, path, result):
-        _GENERATED[process] += 1
-        if cache:
-            _write(path, result, count)
-        done[process, index] = result
-        if bar is not None:
-            bar.update(count)
-
-    if workers == 1 or len(missing) == 1:
-        for process, index, count, path in missing:
-            finished(process, index, count, path,
-                     make_chunk(process, config, _seeds(seed, process, index), count))
-    elif missing:
-        with ProcessPoolExecutor(min(workers, len(missing)), mp_context=_context()) as pool:
-            futures = {pool.submit(make_chunk, p, config, _seeds(seed, p, i), c): (p, i, c, path)
-                       for p, i, c, path in missing}
-            for future in as_completed(futures):
-                finished(*futures[future], future.result())
-    if missing:
-        notice(log, "jets: %d chunks generated in %.1f s", len(missing), time.perf_counter() - began)
-    elif jobs:
-        notice(log, "jets <- cache %s", folder)
-    return done
-
-
-def _assemble(done: dict, counts: dict, seed: int, n_constituents: int) -> ak.Array:
+def _assemble(done: dict, counts: dict, seed: int) -> ak.Array:
     from ._pythia_jets import JET_FIELDS, PARTICLE_FIELDS
 
-    parts = [done[p, i] for p in ("top", "qcd") for i in range(-(-counts[p] // CHUNK))]
-    flat = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+    flat = _generated.concatenated(_GENERATOR, done, counts)
     label = np.concatenate([np.ones(counts["top"], np.int64), np.zeros(counts["qcd"], np.int64)])
     order = np.random.default_rng(np.random.SeedSequence([seed, 2])).permutation(label.size)
     constituents = ak.unflatten(ak.zip({k: flat["c_" + k] for k in PARTICLE_FIELDS}), flat["counts"])[order]
     fields = {k: flat[k][order] for k in JET_FIELDS}
     fields["label"] = label[order]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fields["tau21"] = fields["tau2"] / fields["tau1"]
-        fields["tau32"] = fields["tau3"] / fields["tau2"]
-    deta = constituents.eta - fields["eta"]
-    dphi = (constituents.phi - fields["phi"] + np.pi) % (2 * np.pi) - np.pi
-    constituents = ak.with_field(ak.with_field(constituents, deta, "deta"), dphi, "dphi")
-    return ak.zip({**fields, "constituents": constituents}, depth_limit=1)
+    return _generated.jet_record(fields, constituents)
 
 
 def jets(n: int, signal_fraction: float = 0.5, *, seed=0, n_constituents: int = N_CONSTITUENTS,
@@ -287,28 +155,14 @@ def jets(n: int, signal_fraction: float = 0.5, *, seed=0, n_constituents: int = 
     cells), ``deta``, ``dphi`` (to the jet axis). Raises ImportError naming what to
     install when pythia8mc or fastjet is missing.
     """
-    n = validate.count(n, "n", what="a whole number of jets")
-    signal_fraction = validate.probability(signal_fraction, "signal_fraction")
-    seed = validate.seed_int(seed)
+    n, signal_fraction, seed = _generated.sample_arguments(n, signal_fraction, seed, "jets")
     config = _options(options, n_constituents, detector)
-    if workers is None:
-        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    workers = validate.count(workers, "workers", what="a number of worker processes")
-    if not isinstance(cache, (bool, np.bool_)):
-        raise TypeError(f"cache={cache!r}: expected True or False")
-    _require_generators()
-    from ._pythia_jets import quiet_fastjet_banner
-
-    quiet_fastjet_banner()  # here too: FastJet used later in this process stays quiet
+    workers = _generated.run_arguments(workers, cache, "jets")
     n_top = round(n * signal_fraction)
     counts = {"top": n_top, "qcd": n - n_top}
-    bar = _progress_bar(n, progress)
-    try:
-        done = _chunks(config, seed, counts, workers, bool(cache), bar)
-    finally:
-        if bar is not None:
-            bar.close()
-    return _assemble(done, counts, seed, config["n_constituents"])
+    done = _generated.generate(_GENERATOR, config, seed, counts, _key(config, seed), workers,
+                               bool(cache), progress)
+    return _assemble(done, counts, seed)
 
 
 def _feature(c: dict, jet: dict, name: str) -> np.ndarray:
