@@ -61,6 +61,7 @@ ALLOWED: dict[str, set[str]] = {
                 "172.5", "80.4",    # m_t (Pythia's default) and m_W (PDG)
                 "1.2",              # million jets: the size of the reference sample (arXiv:1902.09914)
                 "30%",              # EFFICIENCY, the working point of the reference table
+                "45%",              # the share of the sample kept for the test set (set in the code)
                 "68%"},             # stats.ONE_SIGMA, the confidence level of every interval
     "07-gpu-ddp": {"68%",  # the confidence level of hepcourse.stats' intervals (ONE_SIGMA)
                    "3%"},  # Γ_X / m_X of the simulator (simulate.resonant_ttbar.X_WIDTH_FRACTION)

@@ -40,7 +40,7 @@ def test_every_problem_has_a_self_check():
         for i, cell in enumerate(cells):
             if teach.is_solution(cell):
                 following = cells[i + 1].source if i + 1 < len(cells) else ""
-                keys = re.findall(r'check\.exercise\("([0-9.]+)", globals\(\)\)', following)
+                keys = re.findall(r'check\.exercise\("([A-Z]?[0-9.]+)", globals\(\)\)', following)
                 assert len(keys) == 1, f"{path.name} cell {i}: a solution must be followed by its self-check cell"
                 assert f'assert check.exercise("{keys[0]}", globals())' in cell.source, \
                     f"{path.name} cell {i}: the solution must pass its own self-check"
