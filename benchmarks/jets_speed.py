@@ -170,7 +170,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to compare")
     parser.add_argument("--repeat", type=int, default=1, help="generation runs per worker count (best of)")
     parser.add_argument("--seed", type=int, default=2024)
-    parser.add_argument("--n-full", type=int, default=60_000, help="jets of the chapter's full-size sample")
+    parser.add_argument("--n-full", type=int, default=120_000,
+                        help="jets of the chapter's full-size sample (80,000 half top, half QCD, and 40,000 more QCD)")
     parser.add_argument("--no-generation", action="store_true",
                         help="skip (a); take the --jets for (b) from the usual cache (generated if absent)")
     parser.add_argument("--models", nargs="*", default=list(MODELS), choices=MODELS, help="models of (b); none: skip")
