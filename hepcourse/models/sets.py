@@ -34,6 +34,7 @@ halves (same angles, z/2 each) add up to the original particle. See
 """
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
 from collections.abc import Sequence
 
 import numpy as np
@@ -130,7 +131,7 @@ def dropout_probability(value) -> float:
     return validate.real(value, "dropout", low=0.0, high=1.0, high_open=True)
 
 
-class SetModel(nn.Module):
+class SetModel(nn.Module, metaclass=ABCMeta):
     """The base of the set, graph and attention nets: feature names, the input scaling
     (buffers ``mean`` and ``std`` [F], 0 and 1 until :meth:`set_scaling`), unpacking and
     checking packed X. Subclasses implement ``_logits(raw, scaled, mask)``."""
@@ -205,8 +206,10 @@ class SetModel(nn.Module):
             return torch.cat([self.forward(X[s:s + EVAL_CHUNK]) for s in range(0, X.shape[0], EVAL_CHUNK)])
         return self._logits(*self._inputs(X))
 
-    def _logits(self, raw, scaled, mask):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _logits(self, raw, scaled, mask):
+        """Logits [N, 1] from the raw and the scaled features [N, P, F] and the mask [N, P]:
+        what each model adds."""
 
 
 class PFN(SetModel):
