@@ -209,7 +209,7 @@ def test_tight_working_point_check():
     assert not check.exercise("5.4", {"working_points": on_other_events, "y_all": y, "cnn_all": p})
 
 
-# --- chapter 7 -------------------------------------------------------------------------------
+# --- chapter 8 -------------------------------------------------------------------------------
 
 def test_compile_payoff_check():
     import pandas as pd
@@ -218,33 +218,33 @@ def test_compile_payoff_check():
                              "compile": [False, True, False, True], "compiled": [False, True, False, True],
                              "samples_per_s": [4e5, 5e5, 8e5, 7e5], "one_off_s": [0.0, 10.0, 0.0, 12.0]})
     reference = {("cpu", "fp32"): 10.0 / (1 / 4e5 - 1 / 5e5), ("cpu", "bf16"): np.inf}
-    assert check.exercise("7.1", {"payoff": reference, "compiled": compiled})
+    assert check.exercise("8.1", {"payoff": reference, "compiled": compiled})
     per_second = {("cpu", "fp32"): 10.0 * 5e5, ("cpu", "bf16"): np.inf}  # forgot the eager time
-    assert not check.exercise("7.1", {"payoff": per_second, "compiled": compiled})
+    assert not check.exercise("8.1", {"payoff": per_second, "compiled": compiled})
 
 
 def test_bfloat16_check():
     import torch
 
     masses = torch.tensor([1000.0, 1001.0, 1002.0, 1003.0, 1004.0])
-    assert check.exercise("7.2", {"spacing": 4.0, "as_bf16": masses.to(torch.bfloat16).float()})
-    assert not check.exercise("7.2", {"spacing": 0.125, "as_bf16": masses})  # float16's spacing
-    feedback = check.exercise("7.2", {"spacing": 4.0, "as_bf16": masses})
+    assert check.exercise("8.2", {"spacing": 4.0, "as_bf16": masses.to(torch.bfloat16).float()})
+    assert not check.exercise("8.2", {"spacing": 0.125, "as_bf16": masses})  # float16's spacing
+    feedback = check.exercise("8.2", {"spacing": 4.0, "as_bf16": masses})
     assert not feedback and "bfloat16" in feedback.message
 
 
 def test_per_device_rate_check():
     step_costs = {"cpu": (2e-3, 2e-6)}
     rates = {b: b / (2e-3 + b * 2e-6) for b in (512, 4096)}
-    assert check.exercise("7.3", {"rate_512": rates[512], "rate_4096": rates[4096], "step_costs": step_costs})
-    assert not check.exercise("7.3", {"rate_512": 1 / 2e-6, "rate_4096": 1 / 2e-6, "step_costs": step_costs})
+    assert check.exercise("8.3", {"rate_512": rates[512], "rate_4096": rates[4096], "step_costs": step_costs})
+    assert not check.exercise("8.3", {"rate_512": 1 / 2e-6, "rate_4096": 1 / 2e-6, "step_costs": step_costs})
 
 
 def test_training_state_check():
     state = {"epoch": 6, "step": 6 * 79, "finished": True, "rng": [{}], "history": {"epochs": [{}] * 6}}
-    assert check.exercise("7.4", {"saved": state})
-    assert not check.exercise("7.4", {"saved": {**state, "finished": False}})
-    assert not check.exercise("7.4", {"saved": {"best": 1}})  # a checkpoint, not a training state
+    assert check.exercise("8.4", {"saved": state})
+    assert not check.exercise("8.4", {"saved": {**state, "finished": False}})
+    assert not check.exercise("8.4", {"saved": {"best": 1}})  # a checkpoint, not a training state
 
 
 # --- the appendix: steering a beam --------------------------------------------------------

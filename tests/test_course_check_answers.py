@@ -146,21 +146,21 @@ def _reference(key: str) -> dict:
         return {"scores_pid": p, "y_test": y, "pid_gain": stats.auc_difference(y, p, p ** 2)}
     if key == "6.4":
         return {"threshold": 0.8, "eff_s_test": 0.31, "eff_b_test": 0.002}
-    if key == "7.1":
+    if key == "8.1":
         compiled = pd.DataFrame({"device": ["cpu"] * 4, "precision": ["fp32", "fp32", "bf16", "bf16"],
                                  "compile": [False, True, False, True], "compiled": [False, True, False, True],
                                  "samples_per_s": [4e5, 5e5, 8e5, 7e5], "one_off_s": [0.0, 10.0, 0.0, 12.0]})
         return {"payoff": {("cpu", "fp32"): 10.0 / (1 / 4e5 - 1 / 5e5), ("cpu", "bf16"): np.inf},
                 "compiled": compiled}
-    if key == "7.2":
+    if key == "8.2":
         import torch
 
         masses = torch.tensor([1000.0, 1001.0, 1002.0, 1003.0, 1004.0])
         return {"spacing": 4.0, "as_bf16": masses.to(torch.bfloat16).float()}
-    if key == "7.3":
+    if key == "8.3":
         return {"rate_512": 512 / (2e-3 + 512 * 2e-6), "rate_4096": 4096 / (2e-3 + 4096 * 2e-6),
                 "step_costs": {"cpu": (2e-3, 2e-6)}}
-    if key == "7.4":
+    if key == "8.4":
         return {"saved": {"epoch": 6, "step": 6 * 79, "finished": True, "rng": [{}],
                           "history": {"epochs": [{}] * 6}}}
     raise KeyError(key)
@@ -221,11 +221,11 @@ def _fits(**changes):
 
 
 def _bad_compiled(**column):
-    return _reference("7.1")["compiled"].assign(**column)
+    return _reference("8.1")["compiled"].assign(**column)
 
 
 def _saved(**changes):
-    return {**_reference("7.4")["saved"], **changes}
+    return {**_reference("8.4")["saved"], **changes}
 
 
 def _raises(y, p):
@@ -266,23 +266,23 @@ INNER = [
     ("5.4", {"working_points": {"tight": None, 1000: None}}, "has the key 'tight'"),
     ("5.4", {"working_points": {1e3: _reference("5.4")["working_points"][1e3],
                                 1e9: SimpleNamespace(signal_efficiency=0.0)}}, "cannot be measured"),
-    ("7.1", {"compiled": _reference("7.1")["compiled"].drop(columns="one_off_s")}, "no column ['one_off_s']"),
-    ("7.1", {"compiled": _bad_compiled(samples_per_s=0.0)}, "`compiled.samples_per_s` = 0 is out of range"),
-    ("7.1", {"compiled": _bad_compiled(compile=False)}, "needs an eager (compile=False) and a compiled"),
-    ("7.1", {"payoff": {("cpu", "fp32"): None, ("cpu", "bf16"): np.inf}}, "`payoff[('cpu', 'fp32')]`"),
-    ("7.1", {"payoff": {"cpu": 1.0, 3: 2.0}}, "`payoff` has the keys"),
-    ("7.2", {"spacing": "4"}, "`spacing` should be a number"),
-    ("7.2", {"as_bf16": [1000.0, 1001.0]}, "`as_bf16` has 2 entries"),
-    ("7.3", {"step_costs": {"gpu": (1e-3, 1e-6)}}, "expected an entry 'cpu'"),
-    ("7.3", {"step_costs": {"cpu": (1e-3,)}}, "`step_costs['cpu']` should be the pair"),
-    ("7.3", {"step_costs": {"cpu": (0.0, 0.0)}}, "gives a step time t0 + B t1 ≤ 0"),
-    ("7.3", {"step_costs": {"cpu": (None, 2e-6)}}, "`step_costs['cpu'][0]`"),
-    ("7.4", {"saved": _saved(epoch=0, step=0, history={"epochs": []})}, "at epoch 0"),
-    ("7.4", {"saved": _saved(history=None)}, "`saved['history']` should be"),
-    ("7.4", {"saved": _saved(history={"loss": []})}, "expected 'epochs' among them"),
-    ("7.4", {"saved": _saved(finished=np.array([True, False]))}, "`saved['finished']` should be True or False"),
-    ("7.4", {"saved": _saved(epoch="6")}, "`saved['epoch']` should be"),
-    ("7.4", {"saved": "epoch step finished rng history"}, "`saved` should be"),
+    ("8.1", {"compiled": _reference("8.1")["compiled"].drop(columns="one_off_s")}, "no column ['one_off_s']"),
+    ("8.1", {"compiled": _bad_compiled(samples_per_s=0.0)}, "`compiled.samples_per_s` = 0 is out of range"),
+    ("8.1", {"compiled": _bad_compiled(compile=False)}, "needs an eager (compile=False) and a compiled"),
+    ("8.1", {"payoff": {("cpu", "fp32"): None, ("cpu", "bf16"): np.inf}}, "`payoff[('cpu', 'fp32')]`"),
+    ("8.1", {"payoff": {"cpu": 1.0, 3: 2.0}}, "`payoff` has the keys"),
+    ("8.2", {"spacing": "4"}, "`spacing` should be a number"),
+    ("8.2", {"as_bf16": [1000.0, 1001.0]}, "`as_bf16` has 2 entries"),
+    ("8.3", {"step_costs": {"gpu": (1e-3, 1e-6)}}, "expected an entry 'cpu'"),
+    ("8.3", {"step_costs": {"cpu": (1e-3,)}}, "`step_costs['cpu']` should be the pair"),
+    ("8.3", {"step_costs": {"cpu": (0.0, 0.0)}}, "gives a step time t0 + B t1 ≤ 0"),
+    ("8.3", {"step_costs": {"cpu": (None, 2e-6)}}, "`step_costs['cpu'][0]`"),
+    ("8.4", {"saved": _saved(epoch=0, step=0, history={"epochs": []})}, "at epoch 0"),
+    ("8.4", {"saved": _saved(history=None)}, "`saved['history']` should be"),
+    ("8.4", {"saved": _saved(history={"loss": []})}, "expected 'epochs' among them"),
+    ("8.4", {"saved": _saved(finished=np.array([True, False]))}, "`saved['finished']` should be True or False"),
+    ("8.4", {"saved": _saved(epoch="6")}, "`saved['epoch']` should be"),
+    ("8.4", {"saved": "epoch step finished rng history"}, "`saved` should be"),
 ]
 
 
@@ -298,7 +298,7 @@ def test_natural_variants_of_a_right_answer_pass():
     import torch
 
     masses = torch.tensor([1000.0, 1001.0, 1002.0, 1003.0, 1004.0])
-    assert _judge("7.2", {"spacing": torch.tensor(4.0), "as_bf16": masses.to(torch.bfloat16)})
+    assert _judge("8.2", {"spacing": torch.tensor(4.0), "as_bf16": masses.to(torch.bfloat16)})
     assert _judge("1.1", {"cv_best": np.int64(3)})
     assert _judge("1.1", {"cv_best": 3.0})
     assert _judge("3.1", {"single_feature_auc": pd.Series(_reference("3.1")["single_feature_auc"])})

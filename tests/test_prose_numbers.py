@@ -63,16 +63,15 @@ ALLOWED: dict[str, set[str]] = {
                 "30%",              # EFFICIENCY, the working point of the reference table
                 "45%",              # the share of the sample kept for the test set (set in the code)
                 "68%"},             # stats.ONE_SIGMA, the confidence level of every interval
-    "07-gpu-ddp": {"68%",  # the confidence level of hepcourse.stats' intervals (ONE_SIGMA)
+    "08-gpu-ddp": {"68%",  # the confidence level of hepcourse.stats' intervals (ONE_SIGMA)
                    "3%"},  # Γ_X / m_X of the simulator (simulate.resonant_ttbar.X_WIDTH_FRACTION)
     "A1-beamline": {"0.1", "10%",   # the family of machines set in the code: 10% strength errors, 0.1 mm
                                     # offsets, reversal probability 0.1 (hepcourse.envs.family)
                     "0.9",          # the discount gamma = 0.9 (hepcourse.envs.agents.SETTINGS)
                     "1.5",          # PPO's log_std_init = -1.5 (SETTINGS)
                     "0.3", "0.5", "0.7", "1.0"},  # the SVD gains tried in Problem 3's code
-    "07-project": {"20,000"},  # project.DATA_EVENTS, the size of the collision data
-    "08-project": {"20,000"},  # project.DATA_EVENTS, the size of the collision data
-    "08-project-solutions": {"20,000", "68%",  # the data size; the confidence level quoted
+    "09-project": {"20,000"},  # project.DATA_EVENTS, the size of the collision data
+    "09-project-solutions": {"20,000", "68%",  # the data size; the confidence level quoted
                              "0.5"},  # the AUC of a classifier that cannot separate
 }
 

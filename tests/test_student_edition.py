@@ -30,7 +30,7 @@ _PROBLEM = re.compile(r"^###\s+Problem\b")
 
 def _glue_patterns(source: str) -> set[str]:
     """Regexes of the names a code cell glues: ``glue("x", ...)``, ``glue(f"x_{i}", ...)``
-    (a placeholder matches any word) and the helper ``glued(x=..., y=...)`` of chapter 7."""
+    (a placeholder matches any word) and the helper ``glued(x=..., y=...)`` of chapter 8."""
     lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
     patterns = set()
     for node in ast.walk(ast.parse("\n".join(lines))):

@@ -11,7 +11,7 @@ permutation of their indices, cut into large batches (4096 by default) — no pe
 DataLoader. See :mod:`hepcourse.train.loop` for ``fit`` (its pieces:
 :mod:`~hepcourse.train.losses`, :mod:`~hepcourse.train.epoch`, :mod:`~hepcourse.train.state`),
 :mod:`hepcourse.train.schedule` for the learning-rate rule, :mod:`~hepcourse.train.precision`,
-:mod:`~hepcourse.train.distributed` and :mod:`~hepcourse.train.resume` for chapter 7's
+:mod:`~hepcourse.train.distributed` and :mod:`~hepcourse.train.resume` for chapter 8's
 additions, and ``python -m hepcourse.train --help`` for the command line (which
 ``torchrun`` launches on several processes, GPUs or nodes).
 """

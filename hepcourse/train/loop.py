@@ -6,7 +6,7 @@ batch is gathered by one index operation, passed through the model, and the opti
 loss decides early stopping and the best checkpoint. Chapter 3 writes this loop out in
 full once; afterwards the notebooks call :func:`fit`.
 
-The same loop runs on a GPU and across processes (chapter 7): the device
+The same loop runs on a GPU and across processes (chapter 8): the device
 (:func:`~hepcourse.train.devices.device`), the data's placement (moved once, in
 :func:`_prepare`), mixed precision (:mod:`~hepcourse.train.precision`, an autocast context
 around the forward pass), ``torch.compile``, data parallelism over processes started by

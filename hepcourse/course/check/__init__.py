@@ -31,7 +31,7 @@ module               keys    chapter
 :mod:`.pid`          4.x     particle identification
 :mod:`.rare`         5.x     a CNN for rare decays on calorimeter images
 :mod:`.jets`         6.x     jets as sets: Pythia top and QCD jets, IRC safety, the tagger's cut
-:mod:`.gpu`          7.x     GPUs, compilation, resumable training
+:mod:`.gpu`          8.x     GPUs, compilation, resumable training
 :mod:`.beamline`     A.x     the appendix: steering a beam (SVD, returns, damping, reward design)
 :mod:`.scoring`      —       :func:`project`, the self-check of the project's validation
 :mod:`.claims`       —       :func:`claim`, the notebooks' science guards

@@ -37,7 +37,7 @@ def _break_even(compiled) -> dict:
     return expected
 
 
-@register("7.1", ("payoff", "compiled"),
+@register("8.1", ("payoff", "compiled"),
           "a dict from (device, precision) to the number of events after which compiling pays off")
 def _compile_payoff(payoff, compiled):
     expected = _break_even(compiled)
@@ -59,7 +59,7 @@ def _compile_payoff(payoff, compiled):
                                     for (d, p), e in expected.items()) + ".")
 
 
-@register("7.2", ("spacing", "as_bf16"), "the spacing of bfloat16 numbers near 1000 and the masses in bfloat16")
+@register("8.2", ("spacing", "as_bf16"), "the spacing of bfloat16 numbers near 1000 and the masses in bfloat16")
 def _bfloat16(spacing, as_bf16):
     import torch
 
@@ -78,7 +78,7 @@ def _bfloat16(spacing, as_bf16):
                           "of X, and autocast standardises in float32 before the network sees the numbers.")
 
 
-@register("7.3", ("rate_512", "rate_4096", "step_costs"),
+@register("8.3", ("rate_512", "rate_4096", "step_costs"),
           "the per-device throughput at 512 and 4096 events per step from the fixed-cost model")
 def _per_device_rate(rate_512, rate_4096, step_costs):
     costs = mapping(step_costs, "step_costs", "a dict from device to its step costs (t0, t1) in seconds")
@@ -106,7 +106,7 @@ def _per_device_rate(rate_512, rate_4096, step_costs):
                           "pay the fixed cost t0 more often.")
 
 
-@register("7.4", ("saved",), "the training state loaded with load_state")
+@register("8.4", ("saved",), "the training state loaded with load_state")
 def _training_state(saved):
     state = mapping(saved, "saved", "the training state dict returned by load_state(job / 'state.pt')")
     missing = [k for k in ("epoch", "step", "finished", "rng", "history") if k not in state]
