@@ -98,6 +98,17 @@ def test_signal_jets_have_the_w_and_z_masses_and_two_prongs(sample):
 
 
 @needs_generators
+def test_the_top_resonance_gives_heavy_three_prong_jets(sample):
+    tops = simulate.dijets(150, signal_fraction=1.0, seed=4, workers=1, cache=False, progress=False, signal="tt")
+    qcd = sample[sample.label == 0]
+    assert 0.9 * 3500 <= np.median(_np(tops.mjj)) <= 1.1 * 3500
+    # the heavier jet holds a whole top (m_t = 173 GeV, more with wide-angle radiation in R = 1.0)
+    assert 160 < np.median(_np(tops.jet1.mass)) < 350 and np.mean(_np(tops.jet2.mass) > 140) > 0.5
+    # three prongs: τ32 of top jets below that of QCD jets
+    assert np.median(_np(tops.jet1.tau32)) < np.median(_np(qcd.jet1.tau32)) - 0.08
+
+
+@needs_generators
 def test_the_background_mjj_falls_steeply(sample):
     qcd = _np(sample[sample.label == 0].mjj)
     counts, _ = np.histogram(qcd, bins=[3000, 3500, 4000, 4500])  # about 100, 50, 20 here
@@ -146,6 +157,7 @@ def test_the_cache_returns_the_same_events_without_pythia_and_a_new_configuratio
     ({"n": 10, "pthat": (2000, 1000)}, ValueError, "low < high"),
     ({"n": 10, "pthat": (1000, 8000)}, ValueError, "√s/2"),
     ({"n": 10, "resonance_mass": 20_000}, ValueError, "resonance_mass"),
+    ({"n": 10, "signal": "ZZ"}, ValueError, "signal"),
     ({"n": 10, "resonance_mass": "heavy"}, TypeError, "resonance_mass"),
     ({"n": 10, "n_constituents": 0}, ValueError, "n_constituents"),
     ({"n": 10, "workers": 0}, ValueError, "workers"),

@@ -27,11 +27,18 @@ HADRONIC = "1 2 3 4 5"  # d u s c b: W → q q̄', Z → q q̄ (no tops, no lept
 
 
 def settings(process: str, config: dict) -> list[str]:
-    """The Pythia settings of ``process`` ("signal" or "qcd"), beams included."""
+    """The Pythia settings of ``process`` ("signal" or "qcd"), beams included; the signal
+    is config["signal"]: "WZ" (W′ → W Z) or "tt" (Z′ → t t̄)."""
     common = [f"Beams:eCM = {config['sqrt_s']}", f"PartonLevel:MPI = {'on' if config['mpi'] else 'off'}"]
     if process == "qcd":
         low, high = config["pthat"]
         return [*common, "HardQCD:all = on", f"PhaseSpace:pTHatMin = {low}", f"PhaseSpace:pTHatMax = {high}"]
+    if config["signal"] == "tt":   # Z' → t t̄, t → W b, W → q q̄': three-prong jets
+        return [*common, "NewGaugeBoson:ffbar2gmZZprime = on",
+                "Zprime:gmZmode = 3",          # the Z' alone (no γ*/Z interference)
+                f"32:m0 = {config['resonance_mass']}",
+                "32:onMode = off", "32:onIfAny = 6",
+                "24:onMode = off", f"24:onIfAny = {HADRONIC}"]
     return [*common, "NewGaugeBoson:ffbar2Wprime = on",
             "Wprime:coup2WZ = 1",          # W' → W Z open (Pythia's default is 0: closed)
             f"34:m0 = {config['resonance_mass']}",
