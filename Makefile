@@ -1,6 +1,6 @@
 # Two commands do all the set-up: `make book` and `make test`.
 # Each creates .venv, installs PyTorch first (see TORCH below), then the package with its
-# extras (.[test,book,export,notebook,jets,beam]).
+# extras (.[test,book,export,notebook,jets,beam,anomaly]).
 
 PYTHON ?= python3
 # PyTorch: a torch already in .venv is kept (put your CUDA build there first). Otherwise, on
@@ -37,7 +37,7 @@ $(STAMP): pyproject.toml
 	else \
 	    $(BIN)/python -m pip install --quiet $(TORCH); \
 	fi
-	$(BIN)/python -m pip install --quiet -e ".[test,book,export,notebook,jets,beam]"
+	$(BIN)/python -m pip install --quiet -e ".[test,book,export,notebook,jets,beam,anomaly]"
 	touch $(STAMP)
 
 # The instructor build's settings, for `make test` and `make book`: a science claim that

@@ -1,6 +1,6 @@
 """``hepcourse doctor``: what this machine has for the course, and what to run for each
 missing piece: package versions, the course's tools (JupyterLab, Chromium, Pythia 8,
-gymnasium ...),
+gymnasium, zuko ...),
 the compute device against the torch build, the ``HEPCOURSE_*`` settings, disk space and
 the datasets (cached, in the mirror, reachable upstream)."""
 from __future__ import annotations
@@ -189,7 +189,7 @@ def _checkout() -> Path | None:
     return root if (root / "Makefile").is_file() else None
 
 
-_INSTALL = "make install  (in the checkout; or pip install -e \".[test,book,notebook,jets,beam]\")"
+_INSTALL = "make install  (in the checkout; or pip install -e \".[test,book,notebook,jets,beam,anomaly]\")"
 
 
 def tools_report(version=_version, which=shutil.which, checkout: Path | None = None) -> list[str]:
@@ -214,6 +214,7 @@ def tools_report(version=_version, which=shutil.which, checkout: Path | None = N
         ("gymnasium", version("gymnasium"), "for hepcourse.envs (steering a beam, the appendix)", _INSTALL),
         ("stable-baselines3", version("stable_baselines3"),
          "PPO and SAC, for the appendix's reinforcement learning", _INSTALL),
+        ("zuko", version("zuko"), "normalizing flows, for hepcourse.models.flows (CATHODE)", _INSTALL),
         ("chromium", which("chromium") or which("chromium-browser"),
          "for the slides' headless-browser check (`hepcourse check-slides`)",
          "sudo apt-get install chromium  (Debian, Ubuntu)"),

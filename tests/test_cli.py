@@ -143,6 +143,7 @@ def test_doctor_reports_the_beam_line_packages(capsys):
     main(["doctor", "--offline"])
     out = capsys.readouterr().out
     assert re.search(r"^  gymnasium +\d+\.\d+", out, re.MULTILINE)
+    assert re.search(r"^  zuko +\d+\.\d+", out, re.MULTILINE)  # the flows of chapter 7
     assert re.search(r"^  stable-baselines3 +\d+\.\d+", out, re.MULTILINE)
 
 
@@ -186,7 +187,7 @@ def test_doctor_says_what_to_run_for_each_missing_tool(tmp_path):
     lines = doctor.tools_report(version=lambda module: None, which=lambda binary: None, checkout=tmp_path)
     report = dict(re.match(r"  (.+?)\s+MISSING: .*; run: (.*)$", line).groups() for line in lines)
     python_tools = ("jupyterlab", "ipywidgets", "jupyter-book", "nbclient", "pythia8mc", "fastjet",
-                    "gymnasium", "stable-baselines3")
+                    "gymnasium", "stable-baselines3", "zuko")
     assert set(report) == {*python_tools, "chromium", "npm", "slides vendor", "book MathJax"}
     for tool in python_tools:
         assert report[tool].startswith("make install")

@@ -15,11 +15,11 @@ import yaml
 import hepcourse
 
 REPO = Path(__file__).resolve().parent.parent
-EXTRAS = ("test", "book", "export", "notebook", "jets", "beam")
+EXTRAS = ("test", "book", "export", "notebook", "jets", "beam", "anomaly")
 CONDA_NAMES = {"torch": "pytorch-cpu"}
 #: Packages environment.yml takes from PyPI (its pip section): not on conda-forge, or another
 #: package under the name there (conda-forge's fastjet is FastJet's own SWIG bindings).
-PIP_IN_CONDA = {"pythia8mc", "fastjet"}
+PIP_IN_CONDA = {"pythia8mc", "fastjet", "zuko"}
 
 
 def _split(requirement: str) -> tuple[str, str]:
