@@ -37,6 +37,19 @@ def _width_fit():
     return fit
 
 
+@functools.lru_cache(maxsize=1)
+def _dijet_table():
+    """A dijet features table: m_jj falling as m^-7 above 2.8 TeV, 1% of it a 3.5 TeV peak."""
+    rng = np.random.default_rng(5)
+    n = 20_000
+    u = rng.uniform(size=n)
+    mjj = (2800.0 ** -6 + u * (6000.0 ** -6 - 2800.0 ** -6)) ** (-1 / 6)
+    label = (rng.uniform(size=n) < 0.01).astype(int)
+    mjj = np.where(label == 1, rng.normal(3500.0, 170.0, n), mjj)
+    return pd.DataFrame({"mjj": mjj, "mj1": rng.gamma(3, 60, n), "delta_mj": rng.gamma(2, 40, n),
+                         "tau21_j1": rng.beta(5, 4, n), "tau21_j2": rng.beta(5, 4, n), "label": label})
+
+
 def _peak_fit(centre: float, names=("m", "sigma")):
     x = np.linspace(86, 96, 41)
     y = np.exp(-0.5 * (x - centre) ** 2 / 2.0**2)
@@ -146,6 +159,35 @@ def _reference(key: str) -> dict:
         return {"scores_pid": p, "y_test": y, "pid_gain": stats.auc_difference(y, p, p ** 2)}
     if key == "6.4":
         return {"threshold": 0.8, "eff_s_test": 0.31, "eff_b_test": 0.002}
+    if key in ("7.1", "7.3"):
+        table = _dijet_table()
+        if key == "7.1":
+            from hepcourse.analysis.anomaly import Regions
+
+            in_sr = Regions().in_sr(table.mjj)
+            s, b = int(table.label[in_sr].sum()), int((table.label[in_sr] == 0).sum())
+            return {"s_sr": s, "b_sr": b, "z_asimov": float(stats.asimov_significance(s, b)), "data": table}
+        from hepcourse.analysis import weak_supervision as ws
+        from hepcourse.analysis.anomaly import Regions
+
+        regions = Regions()
+        rng = np.random.default_rng(2)
+        scores = np.where(regions.in_fit_range(table.mjj), rng.normal(size=len(table)) + 0.8 * regions.in_sr(
+            table.mjj), np.nan)
+        z = ws.selection_significance(table, scores, regions, 0.05, 170.0).z
+        return {"scores_in_sample": scores, "z_in_sample": z, "z_kfold": 0.4, "background": table,
+                "EFFICIENCY": 0.05, "WIDTH": 170.0}
+    if key == "7.2":
+        rng = np.random.default_rng(7)
+        mass = rng.gamma(3.0, 50.0, 5000)
+        plain, disco = mass * rng.lognormal(0, 0.3, 5000), rng.lognormal(0, 0.3, 5000)
+        ratio = {n: float(np.median(mass[e > np.quantile(e, 0.9)]) / np.median(mass))
+                 for n, e in (("plain", plain), ("disco", disco))}
+        return {"median_ratio_plain": ratio["plain"], "median_ratio_disco": ratio["disco"], "errors_plain": plain,
+                "errors_disco": disco, "m_qcd": mass}
+    if key == "7.4":
+        y, p = _scores(4000)
+        return {"auc_sr": stats.auc(y, np.random.default_rng(1).permutation(p))}
     if key == "8.1":
         compiled = pd.DataFrame({"device": ["cpu"] * 4, "precision": ["fp32", "fp32", "bf16", "bf16"],
                                  "compile": [False, True, False, True], "compiled": [False, True, False, True],
@@ -266,6 +308,14 @@ INNER = [
     ("5.4", {"working_points": {"tight": None, 1000: None}}, "has the key 'tight'"),
     ("5.4", {"working_points": {1e3: _reference("5.4")["working_points"][1e3],
                                 1e9: SimpleNamespace(signal_efficiency=0.0)}}, "cannot be measured"),
+    ("7.1", {"s_sr": 3}, "Count label == 1 and label == 0 there"),
+    ("7.1", {"z_asimov": 0.1}, "z_asimov = 0.1, but stats.asimov_significance"),
+    ("7.1", {"data": pd.DataFrame({"mjj": [3500.0]})}, "with a `label` column"),
+    ("7.2", {"median_ratio_plain": 9.0}, "median_ratio_plain = 9, but the median mass"),
+    ("7.3", {"z_in_sample": 40.0}, "use ws.selection_significance"),
+    ("7.3", {"z_kfold": 4.0}, "use ws.cwola_scores(background"),
+    ("7.3", {"scores_in_sample": np.full(20_000, np.nan)}, "has NaN for events in the sidebands"),
+    ("7.4", {"auc_sr": SimpleNamespace(value=0.8)}, "is too high"),
     ("8.1", {"compiled": _reference("8.1")["compiled"].drop(columns="one_off_s")}, "no column ['one_off_s']"),
     ("8.1", {"compiled": _bad_compiled(samples_per_s=0.0)}, "`compiled.samples_per_s` = 0 is out of range"),
     ("8.1", {"compiled": _bad_compiled(compile=False)}, "needs an eager (compile=False) and a compiled"),

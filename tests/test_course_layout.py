@@ -17,7 +17,7 @@ CHECK_MODULES = sorted(m.name for m in pkgutil.iter_modules(check.__path__))
 
 
 def test_check_is_split_by_topic():
-    assert CHECK_MODULES == ["beamline", "claims", "core", "fitting", "gpu", "hepmass", "jets", "learning", "pid", "rare", "scoring"]
+    assert CHECK_MODULES == ["anomaly", "beamline", "claims", "core", "fitting", "gpu", "hepmass", "jets", "learning", "pid", "rare", "scoring"]
 
 
 @pytest.mark.parametrize("name", CHECK_MODULES)
@@ -36,7 +36,7 @@ def test_each_chapter_module_holds_the_checks_of_one_chapter():
     chapters: dict[str, set[str]] = {}
     for key, (_, _, function) in check._EXERCISES.items():
         module = function.__module__.rsplit(".", 1)[-1]
-        assert module in {"fitting", "learning", "hepmass", "pid", "rare", "jets", "gpu", "beamline"}, (key, function.__module__)
+        assert module in {"fitting", "learning", "hepmass", "pid", "rare", "jets", "anomaly", "gpu", "beamline"}, (key, function.__module__)
         chapters.setdefault(module, set()).add(key.split(".")[0])
     assert all(len(prefixes) == 1 for prefixes in chapters.values()), chapters
     assert len({p for prefixes in chapters.values() for p in prefixes}) == len(chapters)

@@ -198,6 +198,12 @@ def _fit(masses, fit_range, shape, sqrt_s, start, peak=None):
         minuit.limits[name] = _LIMITS.get(name, (0, None))  # n_b, n_s ≥ 0
     if not minuit.migrad().valid:
         minuit.simplex().migrad()
+    if not minuit.valid and "c" in parameters:  # the log term runs away on small samples:
+        minuit.values["c"] = 0.0                 # fit without it first, then free it again
+        minuit.fixed["c"] = True
+        minuit.migrad()
+        minuit.fixed["c"] = False
+        minuit.migrad()
     if not minuit.valid:
         what = "background" if peak is None else f"background + peak at m0={m0:g} GeV (width {width:g})"
         raise RuntimeError(f"the {shape} {what} fit of {masses.size} events on fit_range=({fit_range[0]:g}, "

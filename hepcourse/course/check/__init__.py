@@ -31,6 +31,7 @@ module               keys    chapter
 :mod:`.pid`          4.x     particle identification
 :mod:`.rare`         5.x     a CNN for rare decays on calorimeter images
 :mod:`.jets`         6.x     jets as sets: Pythia top and QCD jets, IRC safety, the tagger's cut
+:mod:`.anomaly`      7.x     searches without a signal model: counting, sculpting, k-fold, the flow
 :mod:`.gpu`          8.x     GPUs, compilation, resumable training
 :mod:`.beamline`     A.x     the appendix: steering a beam (SVD, returns, damping, reward design)
 :mod:`.scoring`      —       :func:`project`, the self-check of the project's validation
@@ -40,7 +41,7 @@ module               keys    chapter
 """
 from __future__ import annotations
 
-from . import beamline, fitting, gpu, hepmass, jets, learning, pid, rare  # noqa: F401  (importing registers the checks)
+from . import anomaly, beamline, fitting, gpu, hepmass, jets, learning, pid, rare  # noqa: F401  (importing registers the checks)
 from .claims import claim
 from .core import _EXERCISES, AnswerError, Feedback, auc, exercise, keys, value  # noqa: F401
 from .scoring import project
