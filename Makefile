@@ -48,7 +48,7 @@ BUILD_ENV := HEPCOURSE_STRICT_CLAIMS=1 HEPCOURSE_PROGRESS=0
 # unit tests, data tests and every notebook in smoke mode (tiny data, few epochs), the
 # notebooks by tests/test_notebooks.py (marked `notebook`, spread over the JOBS workers)
 test: $(STAMP)
-	HEPCOURSE_SMOKE=1 $(BUILD_ENV) $(BIN)/python -m pytest -n $(JOBS) tests
+	HEPCOURSE_SMOKE=1 $(BUILD_ENV) $(BIN)/python -m pytest -n $(JOBS) --durations=15 tests
 
 # unit and data tests only, no notebooks
 test-fast: $(STAMP)

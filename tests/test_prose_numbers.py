@@ -63,6 +63,12 @@ ALLOWED: dict[str, set[str]] = {
                 "30%",              # EFFICIENCY, the working point of the reference table
                 "45%",              # the share of the sample kept for the test set (set in the code)
                 "68%"},             # stats.ONE_SIGMA, the confidence level of every interval
+    "07-anomaly": {"1.0", "1.2", "3.5",  # simulate.dijets: R = 1.0, the 1.2 TeV trigger, the 3.5 TeV W′ (DEFAULTS)
+                   "10%",                # the cut of the sculpting figure and of Problem 2 (set in the code)
+                   "0.5",                # the AUC of a perfect background model / of no separation
+                   "2.3%", "0.13",       # Φ(−2) and Φ(−3) in percent, P(Z > 2) and P(Z > 3) under the null
+                   "16%",                # Φ(−1), P(Z > 1) under the null
+                   "68%"},               # stats.ONE_SIGMA, the confidence level of every interval
     "08-gpu-ddp": {"68%",  # the confidence level of hepcourse.stats' intervals (ONE_SIGMA)
                    "3%"},  # Γ_X / m_X of the simulator (simulate.resonant_ttbar.X_WIDTH_FRACTION)
     "A1-beamline": {"0.1", "10%",   # the family of machines set in the code: 10% strength errors, 0.1 mm

@@ -45,7 +45,7 @@ def within(k, n, value, cl=0.997):
 @pytest.mark.parametrize("shape, fit_range, params", [
     ("power_law", MUMU, {"p": 4.0}), ("power_law", MUMU, {"p": 1.0}), ("power_law", JJ, {"p": 12.0}),
     ("dijet", JJ, {"a": A, "b": B, "c": 0.0}), ("dijet", JJ, {"a": A, "b": B, "c": 0.4}),
-    ("dijet", (1000.0, 9000.0), {"a": 30.0, "b": 3.0, "c": -0.2})])
+    ("dijet", (1000.0, 9000.0), {"a": 30.0, "b": 3.0, "c": -0.2}), ("dijet3", JJ, {"a": A, "b": B})])
 def test_background_shapes_are_normalised_on_the_fit_range(shape, fit_range, params):
     class Fixed:  # stands in for the Minuit object: the fit at given values
         parameters = ("n_b",) + tuple(params)

@@ -156,12 +156,14 @@ class Selection:
 
 
 def selection_significance(table: pd.DataFrame, scores, regions: Regions, efficiency: float, width: float,
-                           shape: str = "dijet") -> Selection:
+                           shape: str = "dijet3") -> Selection:
     """Keep the events whose score is in the top ``efficiency`` of the signal region's
     events (the threshold is a quantile of the data's scores: no label is used), then fit
     the selected m_jj spectrum in ``regions.fit_range``: background ``shape`` alone and with
     a Gaussian peak at the signal region's centre of ``width`` (GeV, the resolution of a
-    resonance there); ``efficiency=1`` is the bump hunt without a selection."""
+    resonance there); ``efficiency=1`` is the bump hunt without a selection. The default
+    shape is the three-parameter dijet function (:mod:`hepcourse.stats.bumps`): over the
+    1.2 TeV of the sidebands and signal region the log term is not determined."""
     from ..stats import bumps
 
     efficiency = validate.real(efficiency, "efficiency", low=0.0, high=1.0, low_open=True)
