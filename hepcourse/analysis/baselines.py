@@ -68,9 +68,13 @@ def boosted_trees(features, labels, seed: int = 0, validation_fraction: float = 
     held back and boosting stops when its loss has not improved for 10 iterations (at most
     ``max_iter``). Classes are weighted to equal total weight (``class_weight="balanced"``).
     Returns the fitted ``HistGradientBoostingClassifier``; score with
-    ``model.predict_proba(x)[:, 1]``.
+    ``model.predict_proba(x)[:, 1]``. The fit runs on one OpenMP thread: on the course's
+    samples (at most ~10^5 events of a few features) that costs little on an idle 2-core
+    machine, and two threads on a busy one (a second process, a test worker) run many times
+    slower than one (measured: 15× for the small fits of chapter 7's tests).
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_limits
 
     validation_fraction = validate.real(validation_fraction, "validation_fraction", low=0.0, high=1.0,
                                         low_open=True, high_open=True)
@@ -78,4 +82,5 @@ def boosted_trees(features, labels, seed: int = 0, validation_fraction: float = 
                                            learning_rate=learning_rate, early_stopping=True,
                                            validation_fraction=validation_fraction, n_iter_no_change=10,
                                            class_weight="balanced", random_state=seed)
-    return model.fit(features, np.asarray(labels).reshape(-1))
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return model.fit(features, np.asarray(labels).reshape(-1))

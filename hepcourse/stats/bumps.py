@@ -6,21 +6,16 @@ positions, and the look-elsewhere effect from background-only toys (Gross & Vite
 Backgrounds, normalised on the fit range (low, high) in GeV:
 
 - ``"power_law"``: f(m) ∝ m^-p (normalised analytically);
-- ``"dijet"``: f(m) ∝ (1 − x)^a / x^(b + c ln x) with x = m/√s, the dijet searches'
-  function (CMS, ATLAS; c = 0 gives their three-parameter form), normalised numerically on
-  a fixed Gauss-Legendre grid in ln m, accurate to ~1e-12. The log term matters: 160 000
-  QCD events of :func:`hepcourse.simulate.dijets` in 2.8-6 TeV give χ² = 104 for 61 bins
-  with c = 0 and 57 for 60 with c free;
-- ``"dijet3"``: the same with c = 0, for narrow ranges and small samples, where the log
-  term cannot be told from a and b (a fit of a few hundred events over 1.2 TeV runs to
-  the parameters' limits with it).
-
-Events outside the fit range are dropped everywhere.
+- ``"dijet"``: f(m) ∝ (1 − x)^a / x^(b + c ln x), x = m/√s, the LHC dijet searches'
+  function, normalised on a Gauss-Legendre grid in ln m (to ~1e-12); the log term matters
+  on wide ranges (160 000 QCD dijets in 2.8-6 TeV: χ² 104/61 bins at c = 0, 57/60 free);
+- ``"dijet3"``: the same at c = 0, for narrow ranges and small samples (where c is not
+  determined and runs to its limits). Events outside the fit range are dropped everywhere.
 
 >>> from hepcourse.stats import bumps
 >>> background = bumps.fit_background(mjj, (2800, 6000), shape="dijet")
->>> table = bumps.scan(mjj, np.arange(3000, 5600, 100), lambda m: 0.07 * m, (2800, 6000), shape="dijet")
->>> toys = bumps.scan_toys(background, table.m0, lambda m: 0.07 * m, n_toys=50, seed=1)
+>>> table = bumps.scan(mjj, np.arange(3000, 5600, 100), lambda m: 0.07 * m, (2800, 6000), "dijet")
+>>> toys = bumps.scan_toys(background, table.m0, lambda m: 0.07 * m, n_toys=50, seed=1)  # [50, 26]
 >>> bumps.global_significance(table.z.max(), toys)     # p_local, trials factor, Z_global, direct count
 """
 from __future__ import annotations
@@ -75,8 +70,7 @@ def _log_f(shape: str, features, params) -> np.ndarray:
     """ln of the unnormalised background shape from :func:`_features`."""
     if shape == "power_law":
         return -params[0] * features[0]
-    c = params[2] if len(params) > 2 else 0.0
-    return params[0] * features[0] - (params[1] + c * features[1]) * features[1]
+    return params[0] * features[0] - (params[1] + (params[2] if len(params) > 2 else 0.0) * features[1]) * features[1]
 
 
 def _log_norm(shape: str, params, fit_range, sqrt_s: float) -> float:
@@ -203,11 +197,9 @@ def _fit(masses, fit_range, shape, sqrt_s, start, peak=None):
         minuit.limits[name] = _LIMITS.get(name, (0, None))  # n_b, n_s ≥ 0
     if not minuit.migrad().valid:
         minuit.simplex().migrad()
-    if not minuit.valid and "c" in parameters:  # the log term runs away on small samples:
-        minuit.values["c"] = 0.0                 # fit without it first, then free it again
-        minuit.fixed["c"] = True
-        minuit.migrad()
-        minuit.fixed["c"] = False
+    for fixed in ((True, False) if not minuit.valid and "c" in parameters else ()):
+        minuit.values["c"] = 0.0 if fixed else minuit.values["c"]  # a runaway log term: refit from
+        minuit.fixed["c"] = fixed                                   # c = 0, then free it again
         minuit.migrad()
     if not minuit.valid:
         what = "background" if peak is None else f"background + peak at m0={m0:g} GeV (width {width:g})"
