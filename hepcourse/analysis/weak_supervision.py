@@ -75,15 +75,6 @@ def kfold_scores(x, y, *, k: int = 5, seed=0, rest=None, classifier=boosted_tree
     return scores, rest_scores
 
 
-def _spread(table: pd.DataFrame, trained: np.ndarray, scores, rest_scores, regions: Regions) -> np.ndarray:
-    out = np.full(len(table), np.nan)
-    rest = regions.in_fit_range(table.mjj) & ~trained
-    out[trained] = scores
-    if rest_scores is not None:
-        out[rest] = rest_scores
-    return out
-
-
 def cwola_scores(table: pd.DataFrame, regions: Regions, *, k: int = 5, seed=0, columns=FEATURES,
                  classifier=boosted_trees) -> np.ndarray:
     """CWoLa scores [N] of the events of ``table`` (:func:`~hepcourse.analysis.anomaly.features`;
@@ -91,11 +82,11 @@ def cwola_scores(table: pd.DataFrame, regions: Regions, *, k: int = 5, seed=0, c
     :data:`~hepcourse.analysis.anomaly.FEATURES`) trained, k-fold, to tell signal-region
     events (1) from sideband events (0); events outside the windows get NaN."""
     x = _matrix(table, columns)
-    trained = regions.in_sr(table.mjj) | regions.in_sidebands(table.mjj)
-    rest = regions.in_fit_range(table.mjj) & ~trained
-    scores, rest_scores = kfold_scores(x[trained], regions.in_sr(table.mjj[trained]).astype(int),
-                                       k=k, seed=seed, rest=x[rest], classifier=classifier)
-    return _spread(table, trained, scores, rest_scores, regions)
+    trained = regions.in_fit_range(table.mjj)
+    out = np.full(len(table), np.nan)
+    out[trained], _ = kfold_scores(x[trained], regions.in_sr(table.mjj[trained]).astype(int), k=k, seed=seed,
+                                   classifier=classifier)
+    return out
 
 
 def supervised_scores(simulation: pd.DataFrame, table: pd.DataFrame, *, seed=0, columns=FEATURES,
@@ -137,7 +128,9 @@ def cathode_scores(table: pd.DataFrame, regions: Regions, flow, *, k: int = 5, o
     labels = np.r_[np.ones(in_sr.sum(), int), np.zeros(len(samples), int)]
     rest = regions.in_fit_range(table.mjj) & ~in_sr
     scores, rest_scores = kfold_scores(both, labels, k=k, seed=seed, rest=x[rest], classifier=classifier)
-    return _spread(table, in_sr, scores[: in_sr.sum()], rest_scores, regions)
+    out = np.full(len(table), np.nan)
+    out[in_sr], out[rest] = scores[: in_sr.sum()], rest_scores
+    return out
 
 
 @dataclass(frozen=True)
